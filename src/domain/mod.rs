@@ -1,0 +1,2 @@
+//! Pure types and rules of the school: no I/O here.
+pub mod catalog;
