@@ -1,0 +1,578 @@
+//! Configuration: a TOML file with environment overrides `UCHBOT_<SECTION>__<KEY>`.
+//!
+//! Every value has a default that works for `uchbot shell`; `serve` additionally needs a
+//! Telegram token. Secrets are `SecretString`: their `Debug` is redacted, so logging a
+//! `Settings` never leaks them.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+pub const ENV_PREFIX: &str = "UCHBOT_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config: {origin}: {message}")]
+    Syntax { origin: String, message: String },
+    /// One line naming the key, as the operator reads it.
+    #[error("config: {key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+impl ConfigError {
+    fn invalid(key: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub telegram: TelegramSettings,
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub smtp: SmtpSettings,
+    pub imap: ImapSettings,
+    pub payments: PaymentSettings,
+    pub webinar: WebinarSettings,
+    pub school: SchoolSettings,
+    pub storage: StorageSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdateMode {
+    #[default]
+    Polling,
+    Webhook,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramSettings {
+    pub token: Option<SecretString>,
+    pub api_url: url::Url,
+    /// The staff group or supergroup that receives alerts; 0 = none.
+    pub staff_chat_id: i64,
+    /// Telegram user ids of staff with the manager role.
+    pub staff_user_ids: Vec<i64>,
+    /// Telegram user ids of staff with the admin role (manual payments, unlocking data).
+    pub admin_user_ids: Vec<i64>,
+    pub mode: UpdateMode,
+    pub webhook_url: Option<url::Url>,
+    pub webhook_secret: Option<SecretString>,
+    /// The bot's username without @, for deep links in letters; read from getMe when empty.
+    pub bot_username: String,
+}
+
+impl Default for TelegramSettings {
+    fn default() -> Self {
+        Self {
+            token: None,
+            api_url: url::Url::parse("https://api.telegram.org").expect("static url"),
+            staff_chat_id: 0,
+            staff_user_ids: Vec::new(),
+            admin_user_ids: Vec::new(),
+            mode: UpdateMode::Polling,
+            webhook_url: None,
+            webhook_secret: None,
+            bot_username: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://uchbot.db".into(),
+            max_connections: 8,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    pub bind: SocketAddr,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".parse().expect("static addr"),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// `smtp://host:port`, `smtps://host:port` or `smtp://host:port?tls=required`; empty = letters wait in the outbox.
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// `Школа <teach@example.org>`; defaults to `[school] email`.
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ImapTlsMode {
+    None,
+    Starttls,
+    #[default]
+    Tls,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImapSettings {
+    /// Empty = the mailbox is not read.
+    pub host: String,
+    pub port: u16,
+    pub tls: ImapTlsMode,
+    pub username: String,
+    pub password: Option<SecretString>,
+    pub mailbox: String,
+    pub processed_mailbox: String,
+    pub poll_seconds: u64,
+    /// The authserv-id whose Authentication-Results headers are trusted (your MX).
+    pub trusted_authserv_id: String,
+}
+
+impl Default for ImapSettings {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 993,
+            tls: ImapTlsMode::Tls,
+            username: String::new(),
+            password: None,
+            mailbox: "INBOX".into(),
+            processed_mailbox: "INBOX.uchbot".into(),
+            poll_seconds: 60,
+            trusted_authserv_id: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaymentSettings {
+    pub api_url: url::Url,
+    /// Empty = no payment provider: learners get the bank details and staff mark orders paid.
+    pub shop_id: String,
+    pub secret_key: Option<SecretString>,
+    pub return_url: String,
+    /// 54-ФЗ VAT code of the receipt item; 1 = без НДС (educational services).
+    pub vat_code: u8,
+    /// How often pending payments are read back in case a notification was lost.
+    pub recheck_seconds: u64,
+    /// Bank details shown when no provider is configured.
+    pub bank_details: String,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            api_url: url::Url::parse("https://api.yookassa.ru/v3/").expect("static url"),
+            shop_id: String::new(),
+            secret_key: None,
+            return_url: String::new(),
+            vat_code: 1,
+            recheck_seconds: 300,
+            bank_details: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebinarSettings {
+    pub api_url: url::Url,
+    /// Empty = no personal links: the group's general webinar link is sent.
+    pub token: Option<SecretString>,
+}
+
+impl Default for WebinarSettings {
+    fn default() -> Self {
+        Self {
+            api_url: url::Url::parse("https://userapi.mts-link.ru/v3/").expect("static url"),
+            token: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchoolSettings {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub city: String,
+    pub timezone: String,
+    /// The personal-data processing policy (152-ФЗ) shown before consent.
+    pub privacy_policy_url: String,
+    /// Version of the consent text; a new version asks learners again.
+    pub consent_version: String,
+}
+
+impl Default for SchoolSettings {
+    fn default() -> Self {
+        Self {
+            name: "ООО «Международный центр образования и социально-гуманитарных исследований»"
+                .into(),
+            email: "teach@uchmet.org".into(),
+            phone: "+7 (800) 000-00-00".into(),
+            city: "Москва".into(),
+            timezone: "Europe/Moscow".into(),
+            privacy_policy_url: "https://example.org/privacy".into(),
+            consent_version: "2026-09".into(),
+        }
+    }
+}
+
+impl SchoolSettings {
+    pub fn tz(&self) -> Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    pub documents_dir: PathBuf,
+    /// Largest document a learner may upload, in megabytes (Telegram's getFile stops at 20).
+    pub max_document_mb: u64,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            documents_dir: PathBuf::from("data/documents"),
+            max_document_mb: 20,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the file (when given), applies the environment, validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let (origin, mut table) = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                let table: toml::Table =
+                    text.parse()
+                        .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                            origin: path.display().to_string(),
+                            message: one_line(&e.to_string()),
+                        })?;
+                (path.display().to_string(), table)
+            }
+            None => ("defaults".to_owned(), toml::Table::new()),
+        };
+        apply_env(&mut table, env)?;
+        let settings: Settings = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
+                let key = e.path().to_string();
+                let message = one_line(&e.inner().to_string());
+                if key == "." {
+                    ConfigError::Syntax { origin, message }
+                } else {
+                    ConfigError::Invalid { key, message }
+                }
+            })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.school.timezone.parse::<Tz>().is_err() {
+            return Err(ConfigError::invalid(
+                "school.timezone",
+                format!("unknown time zone {:?}", self.school.timezone),
+            ));
+        }
+        let db = &self.database.url;
+        if !(db.starts_with("sqlite:")
+            || db.starts_with("postgres:")
+            || db.starts_with("postgresql:"))
+        {
+            return Err(ConfigError::invalid(
+                "database.url",
+                "expected sqlite://FILE or postgres://USER@HOST/DB",
+            ));
+        }
+        if self.telegram.mode == UpdateMode::Webhook {
+            if self.telegram.webhook_url.is_none() {
+                return Err(ConfigError::invalid(
+                    "telegram.webhook_url",
+                    "required when telegram.mode = \"webhook\"",
+                ));
+            }
+            match &self.telegram.webhook_secret {
+                Some(s) if valid_webhook_secret(s.expose_secret()) => {}
+                _ => {
+                    return Err(ConfigError::invalid(
+                        "telegram.webhook_secret",
+                        "required in webhook mode: 1-256 characters of A-Z a-z 0-9 _ -",
+                    ))
+                }
+            }
+        }
+        if !self.smtp.url.is_empty() {
+            let url = url::Url::parse(&self.smtp.url)
+                .map_err(|e| ConfigError::invalid("smtp.url", e.to_string()))?;
+            if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
+                return Err(ConfigError::invalid(
+                    "smtp.url",
+                    "expected smtp://host:port, smtps://host:port or smtp://host:port?tls=required",
+                ));
+            }
+        }
+        if !self.payments.shop_id.is_empty() {
+            if self.payments.secret_key.is_none() {
+                return Err(ConfigError::invalid(
+                    "payments.secret_key",
+                    "required when payments.shop_id is set",
+                ));
+            }
+            if url::Url::parse(&self.payments.return_url).is_err() {
+                return Err(ConfigError::invalid(
+                    "payments.return_url",
+                    "required when payments.shop_id is set: the page the learner returns to after paying",
+                ));
+            }
+        }
+        if !self.imap.host.is_empty() && self.imap.username.is_empty() {
+            return Err(ConfigError::invalid(
+                "imap.username",
+                "required when imap.host is set",
+            ));
+        }
+        if self.imap.poll_seconds == 0 {
+            return Err(ConfigError::invalid(
+                "imap.poll_seconds",
+                "must be at least 1",
+            ));
+        }
+        if self.storage.max_document_mb == 0 || self.storage.max_document_mb > 20 {
+            return Err(ConfigError::invalid(
+                "storage.max_document_mb",
+                "must be between 1 and 20 (Telegram serves files up to 20 MB)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The token `serve` needs; `TELOXIDE_TOKEN` is read as a fallback by `load`.
+    pub fn require_token(&self) -> Result<&SecretString, ConfigError> {
+        self.telegram.token.as_ref().ok_or_else(|| {
+            ConfigError::invalid(
+                "telegram.token",
+                "required by `serve`: set UCHBOT_TELEGRAM__TOKEN (or TELOXIDE_TOKEN)",
+            )
+        })
+    }
+
+    pub fn staff_role(&self, user_id: i64) -> Option<StaffRole> {
+        if self.telegram.admin_user_ids.contains(&user_id) {
+            Some(StaffRole::Admin)
+        } else if self.telegram.staff_user_ids.contains(&user_id) {
+            Some(StaffRole::Manager)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StaffRole {
+    Manager,
+    Admin,
+}
+
+fn valid_webhook_secret(s: &str) -> bool {
+    (1..=256).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `UCHBOT_TELEGRAM__TOKEN=…` → `telegram.token`; `TELOXIDE_TOKEN` fills the token when unset.
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let mut teloxide_token = None;
+    for (name, value) in env {
+        if name == "TELOXIDE_TOKEN" {
+            teloxide_token = Some(value);
+            continue;
+        }
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let Some((section, key)) = rest.split_once("__") else {
+            return Err(ConfigError::invalid(
+                &name,
+                "expected UCHBOT_<SECTION>__<KEY>, e.g. UCHBOT_TELEGRAM__TOKEN",
+            ));
+        };
+        let (section, key) = (section.to_lowercase(), key.to_lowercase());
+        let entry = table
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(section_table) = entry.as_table_mut() else {
+            return Err(ConfigError::invalid(&section, "must be a [section]"));
+        };
+        section_table.insert(key, env_value(&value));
+    }
+    if let Some(token) = teloxide_token {
+        let telegram = table
+            .entry("telegram")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let Some(t) = telegram.as_table_mut() {
+            t.entry("token").or_insert(toml::Value::String(token));
+        }
+    }
+    Ok(())
+}
+
+/// Numbers, booleans and arrays are read as TOML so `UCHBOT_TELEGRAM__STAFF_USER_IDS=[1,2]`
+/// works; anything else is a string as written.
+fn env_value(raw: &str) -> toml::Value {
+    let probe = format!("v = {raw}");
+    match probe.parse::<toml::Table>() {
+        Ok(mut t) => match t.remove("v") {
+            Some(
+                v @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Array(_)),
+            ) => v,
+            _ => toml::Value::String(raw.to_owned()),
+        },
+        Err(_) => toml::Value::String(raw.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml_text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("uchbot.toml");
+        std::fs::write(&path, toml_text).unwrap();
+        Settings::load_from(
+            Some(&path),
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn defaults_work_without_a_file() {
+        let s = Settings::load_from(None, Vec::new()).unwrap();
+        assert_eq!(s.database.url, "sqlite://uchbot.db");
+        assert_eq!(s.school.tz(), chrono_tz::Europe::Moscow);
+        assert!(s.require_token().is_err());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let s = load(
+            "[telegram]\nstaff_chat_id = -100\n",
+            &[
+                ("UCHBOT_TELEGRAM__STAFF_CHAT_ID", "-200"),
+                ("UCHBOT_TELEGRAM__STAFF_USER_IDS", "[7, 8]"),
+                ("TELOXIDE_TOKEN", "1:abc"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.telegram.staff_chat_id, -200);
+        assert_eq!(s.telegram.staff_user_ids, vec![7, 8]);
+        assert_eq!(s.require_token().unwrap().expose_secret(), "1:abc");
+    }
+
+    #[test]
+    fn uchbot_token_wins_over_teloxide_token() {
+        let s = Settings::load_from(
+            None,
+            vec![
+                ("TELOXIDE_TOKEN".into(), "1:old".into()),
+                ("UCHBOT_TELEGRAM__TOKEN".into(), "1:new".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.require_token().unwrap().expose_secret(), "1:new");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = load("[http]\nbind = \"nowhere\"\n", &[]).unwrap_err();
+        assert!(e.to_string().starts_with("config: http.bind:"), "{e}");
+        let e = load("[school]\ntimezone = \"Mars/Base\"\n", &[]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "config: school.timezone: unknown time zone \"Mars/Base\""
+        );
+        let e = load("[telegram]\nmode = \"webhook\"\n", &[]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("config: telegram.webhook_url:"),
+            "{e}"
+        );
+        let e = load("[smtp]\nurl = \"http://x\"\n", &[]).unwrap_err();
+        assert!(e.to_string().starts_with("config: smtp.url:"), "{e}");
+        let e = load("[telegram]\ntoken_typo = \"x\"\n", &[]).unwrap_err();
+        assert!(e.to_string().contains("token_typo"), "{e}");
+        assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let s = Settings::load_from(
+            None,
+            vec![
+                ("UCHBOT_TELEGRAM__TOKEN".into(), "1:supersecret".into()),
+                ("UCHBOT_SMTP__PASSWORD".into(), "hunter2".into()),
+            ],
+        )
+        .unwrap();
+        let dump = format!("{s:?}");
+        assert!(!dump.contains("supersecret") && !dump.contains("hunter2"));
+    }
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+        Settings::load_from(Some(&path), Vec::new()).unwrap();
+    }
+}
