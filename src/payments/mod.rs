@@ -6,8 +6,9 @@ pub mod yookassa;
 
 pub use retry::RetryPolicy;
 pub use yookassa::{
-    parse_notification, Cancellation, ConfigError, NewPayment, Notification, NotificationError,
-    NotificationEvent, Payment, PaymentError, PaymentStatus, YooKassa, YooKassaParams,
+    parse_notification, parse_payment, Cancellation, ConfigError, NewPayment, Notification,
+    NotificationError, NotificationEvent, Payment, PaymentError, PaymentStatus, YooKassa,
+    YooKassaParams,
 };
 
 /// Retries with exponential backoff for outside HTTP APIs.
@@ -77,7 +78,9 @@ pub mod retry {
         if let Ok(seconds) = value.parse::<u64>() {
             return Some(Duration::from_secs(seconds));
         }
-        let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc2822(value)
+            .ok()?
+            .with_timezone(&Utc);
         Some((at - now).to_std().unwrap_or(Duration::ZERO))
     }
 
@@ -223,7 +226,9 @@ pub mod retry {
                 let third = p.backoff(3);
                 assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
                 let tenth = p.backoff(10);
-                assert!(tenth >= Duration::from_millis(500) && tenth <= Duration::from_millis(1000));
+                assert!(
+                    tenth >= Duration::from_millis(500) && tenth <= Duration::from_millis(1000)
+                );
             }
         }
 
@@ -241,10 +246,7 @@ pub mod retry {
         #[test]
         fn retry_after_parses_seconds_and_http_dates() {
             let now = Utc.with_ymd_and_hms(2025, 3, 1, 10, 0, 0).unwrap();
-            assert_eq!(
-                parse_retry_after("7", now),
-                Some(Duration::from_secs(7))
-            );
+            assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
             assert_eq!(
                 parse_retry_after("Sat, 01 Mar 2025 10:00:30 GMT", now),
                 Some(Duration::from_secs(30))

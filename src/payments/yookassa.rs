@@ -791,11 +791,15 @@ mod tests {
 
     #[test]
     fn invalid_input_is_refused_before_sending() {
-        let cases: [(fn(&mut NewPayment), &str); 6] = [
+        type Spoil = fn(&mut NewPayment);
+        let cases: [(Spoil, &str); 6] = [
             (|p| p.idempotence_key = String::new(), "idempotence_key"),
             (|p| p.idempotence_key = "k".repeat(65), "idempotence_key"),
             (|p| p.amount = Money(0), "amount"),
-            (|p| p.customer_email = "learner at example".into(), "customer_email"),
+            (
+                |p| p.customer_email = "learner at example".into(),
+                "customer_email",
+            ),
             (|p| p.item_description = "  ".into(), "item_description"),
             (
                 |p| {
@@ -854,12 +858,17 @@ mod tests {
             })
         );
         assert!(matches!(
-            interpret(answer(401, r#"{"type":"error","code":"invalid_credentials","description":"x"}"#)),
+            interpret(answer(
+                401,
+                r#"{"type":"error","code":"invalid_credentials","description":"x"}"#
+            )),
             Err(PaymentError::Unauthorized { .. })
         ));
-        assert!(interpret(answer(404, r#"{"type":"error","code":"not_found"}"#))
-            .unwrap_err()
-            .is_not_found());
+        assert!(
+            interpret(answer(404, r#"{"type":"error","code":"not_found"}"#))
+                .unwrap_err()
+                .is_not_found()
+        );
         assert!(interpret(answer(500, "<html>oops</html>"))
             .unwrap_err()
             .is_retryable());
