@@ -7,7 +7,10 @@ use mail_server::*;
 fn smoke() {
     let mut s = MailServer::start();
     eprintln!("startup {:?}", s.startup);
-    s.deliver(TEACH.address, b"Subject: hi\r\nFrom: a@b.test\r\n\r\n.dot\r\nbody\r\n");
+    s.deliver(
+        TEACH.address,
+        b"Subject: hi\r\nFrom: a@b.test\r\n\r\n.dot\r\nbody\r\n",
+    );
     let t = std::time::Instant::now();
     s.stop_postfix();
     eprintln!("stop postfix {:?}", t.elapsed());

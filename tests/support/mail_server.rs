@@ -545,15 +545,39 @@ fn make_tls_material(dir: &Path) -> Result<(), String> {
         }
     };
     openssl(&[
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-        "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-        "-subj", "/CN=uchbot test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=uchbot test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
     ])?;
     openssl(&[
-        "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost",
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
     ])?;
     write(
         &dir.join("server.ext"),
@@ -561,8 +585,21 @@ fn make_tls_material(dir: &Path) -> Result<(), String> {
          keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
     )?;
     openssl(&[
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
     ])?;
     Ok(())
 }
@@ -609,7 +646,10 @@ fn lmtp_deliver(socket: &Path, from: &str, to: &str, raw: &[u8]) -> Result<(), S
 /// CRLF line endings, leading dots doubled, terminated by ".".
 fn dot_stuff(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + 16);
-    let text = raw.strip_suffix(b"\r\n").or(raw.strip_suffix(b"\n")).unwrap_or(raw);
+    let text = raw
+        .strip_suffix(b"\r\n")
+        .or(raw.strip_suffix(b"\n"))
+        .unwrap_or(raw);
     for line in text.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.first() == Some(&b'.') {
@@ -667,8 +707,8 @@ fn make_postfix_queue(queue: &Path, data: &Path) -> Result<(), String> {
     make(queue, "root", "root", 0o755)?;
     make(&queue.join("pid"), "root", "root", 0o755)?;
     for private in [
-        "active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",
-        "private", "saved", "trace",
+        "active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming", "private",
+        "saved", "trace",
     ] {
         make(&queue.join(private), "postfix", "postfix", 0o700)?;
     }
