@@ -1,1 +1,2 @@
 //! telegram adapter.
+pub mod fake_api;
