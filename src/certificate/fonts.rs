@@ -10,7 +10,14 @@ use std::sync::OnceLock;
 
 use allsorts::binary::read::ReadScope;
 use allsorts::font_data::FontData;
+use allsorts::outline::{OutlineBuilder, OutlineSink};
+use allsorts::pathfinder_geometry::line_segment::LineSegment2F;
+use allsorts::pathfinder_geometry::vector::Vector2F;
 use allsorts::subset::{subset, CmapTarget, SubsetProfile};
+use allsorts::tables::glyf::{GlyfVisitorContext, LocaGlyf};
+use allsorts::tables::loca::{owned, LocaTable};
+use allsorts::tables::{FontTableProvider, HeadTable, MaxpTable};
+use allsorts::tag;
 use printpdf::ParsedFont;
 use sha2::{Digest, Sha256};
 
@@ -151,6 +158,128 @@ impl FaceMetrics {
     }
 }
 
+/// One closed contour of a glyph outline, in points: `(x, y, is_cubic_control_point)`.
+pub type Contour = Vec<(f32, f32, bool)>;
+
+impl FaceMetrics {
+    /// The outlines of `text` set at `size` points, the baseline starting at the origin:
+    /// drawn as paths, the text shows but is not extractable as text.
+    pub fn outline(&self, text: &str, size: f32) -> Result<Vec<Contour>, FontError> {
+        let err = |reason: String| FontError {
+            font: self.postscript_name,
+            reason,
+        };
+        let font_file = ReadScope::new(self.bytes)
+            .read::<FontData<'_>>()
+            .map_err(|e| err(e.to_string()))?;
+        let provider = font_file
+            .table_provider(0)
+            .map_err(|e| err(e.to_string()))?;
+        let table = |tag| {
+            provider
+                .read_table_data(tag)
+                .map_err(|e| err(format!("table {tag:08x}: {e}")))
+        };
+        let head_data = table(tag::HEAD)?;
+        let head = ReadScope::new(&head_data)
+            .read::<HeadTable>()
+            .map_err(|e| err(e.to_string()))?;
+        let maxp_data = table(tag::MAXP)?;
+        let maxp = ReadScope::new(&maxp_data)
+            .read::<MaxpTable>()
+            .map_err(|e| err(e.to_string()))?;
+        let loca_data = table(tag::LOCA)?;
+        let loca = ReadScope::new(&loca_data)
+            .read_dep::<LocaTable<'_>>((maxp.num_glyphs, head.index_to_loc_format))
+            .map_err(|e| err(e.to_string()))?;
+        let glyf_data: Box<[u8]> = table(tag::GLYF)?.into_owned().into_boxed_slice();
+        let mut loca_glyf = LocaGlyf::loaded(owned::LocaTable::from(&loca), glyf_data);
+        let mut glyphs = GlyfVisitorContext::new(&mut loca_glyf, None);
+
+        let mut sink = PathSink {
+            scale: size / self.units_per_em,
+            pen_x: 0.0,
+            last: (0.0, 0.0),
+            contours: Vec::new(),
+        };
+        for ch in text.chars() {
+            let gid = *self
+                .glyph_of
+                .get(&u32::from(ch))
+                .ok_or_else(|| err(format!("no glyph for {ch:?}")))?;
+            glyphs
+                .visit(gid, None, &mut sink)
+                .map_err(|e| err(e.to_string()))?;
+            let advance = self.advance_of.get(&gid).copied().unwrap_or(0);
+            sink.pen_x += f32::from(advance) * sink.scale;
+        }
+        sink.contours.retain(|c| c.len() > 1);
+        Ok(sink.contours)
+    }
+}
+
+/// Collects glyph outlines as contours of points; quadratic TrueType curves become the
+/// cubic ones PDF paths have.
+struct PathSink {
+    scale: f32,
+    pen_x: f32,
+    last: (f32, f32),
+    contours: Vec<Contour>,
+}
+
+impl PathSink {
+    fn point(&self, v: Vector2F) -> (f32, f32) {
+        (self.pen_x + v.x() * self.scale, v.y() * self.scale)
+    }
+
+    fn push(&mut self, p: (f32, f32), control: bool) {
+        if let Some(contour) = self.contours.last_mut() {
+            contour.push((p.0, p.1, control));
+        }
+        if !control {
+            self.last = p;
+        }
+    }
+}
+
+impl OutlineSink for PathSink {
+    fn move_to(&mut self, to: Vector2F) {
+        let p = self.point(to);
+        self.contours.push(Vec::new());
+        self.push(p, false);
+    }
+
+    fn line_to(&mut self, to: Vector2F) {
+        let p = self.point(to);
+        self.push(p, false);
+    }
+
+    fn quadratic_curve_to(&mut self, ctrl: Vector2F, to: Vector2F) {
+        let (p0, c, p) = (self.last, self.point(ctrl), self.point(to));
+        let c1 = (
+            p0.0 + 2.0 / 3.0 * (c.0 - p0.0),
+            p0.1 + 2.0 / 3.0 * (c.1 - p0.1),
+        );
+        let c2 = (p.0 + 2.0 / 3.0 * (c.0 - p.0), p.1 + 2.0 / 3.0 * (c.1 - p.1));
+        self.push(c1, true);
+        self.push(c2, true);
+        self.push(p, false);
+    }
+
+    fn cubic_curve_to(&mut self, ctrl: LineSegment2F, to: Vector2F) {
+        let (c1, c2, p) = (
+            self.point(ctrl.from()),
+            self.point(ctrl.to()),
+            self.point(to),
+        );
+        self.push(c1, true);
+        self.push(c2, true);
+        self.push(p, false);
+    }
+
+    fn close(&mut self) {}
+}
+
 /// The six-capital-letter tag PDF puts before a subset font's name (ISO 32000-1, 9.6.4),
 /// derived from the glyph set so the same page always gets the same tag.
 fn subset_tag(postscript_name: &str, chars: &BTreeSet<char>) -> String {
@@ -219,6 +348,28 @@ mod tests {
             name.ends_with("+DejaVuSerif") && name.len() == 6 + 1 + 11,
             "{name}"
         );
+    }
+
+    #[test]
+    fn outline_of_a_word_spans_its_advance_width_and_cap_height() {
+        let face = Face::Bold.metrics();
+        let contours = face.outline("ОБРАЗЕЦ", 100.0).unwrap();
+        // О has two contours, Б two, Р two, А two, З one, Е one, Ц one.
+        assert!(contours.len() >= 10, "{}", contours.len());
+        let points = contours.iter().flatten().filter(|p| !p.2);
+        let (mut min_x, mut max_x, mut max_y) = (f32::MAX, f32::MIN, f32::MIN);
+        for &(x, y, _) in points {
+            min_x = min_x.min(x);
+            max_x = max_x.max(x);
+            max_y = max_y.max(y);
+        }
+        let advance = face.width("ОБРАЗЕЦ", 100.0);
+        assert!((0.0..10.0).contains(&min_x), "{min_x}");
+        assert!(
+            max_x <= advance && max_x > advance - 10.0,
+            "{max_x} vs {advance}"
+        );
+        assert!((max_y - face.cap_height(100.0)).abs() < 5.0, "{max_y}");
     }
 
     #[test]

@@ -23,11 +23,16 @@ pub struct Fit {
     pub max_lines: usize,
 }
 
+/// Nothing on the page is set smaller than this, whatever the scale.
+pub const SMALLEST_SIZE: f32 = 7.0;
+
 impl Fit {
+    /// The fit with both sizes multiplied by `scale`, never below [`SMALLEST_SIZE`].
     pub fn scaled(self, scale: f32) -> Self {
+        let min_size = (self.min_size * scale).max(SMALLEST_SIZE);
         Self {
-            size: self.size * scale,
-            min_size: self.min_size * scale,
+            size: (self.size * scale).max(min_size),
+            min_size,
             max_lines: self.max_lines,
         }
     }
@@ -242,6 +247,18 @@ mod tests {
     }
 
     #[test]
+    fn scaling_never_goes_below_the_smallest_size() {
+        let fit = Fit {
+            size: 10.0,
+            min_size: 8.0,
+            max_lines: 2,
+        };
+        assert_eq!(fit.scaled(0.5).min_size, SMALLEST_SIZE);
+        assert_eq!(fit.scaled(0.5).size, SMALLEST_SIZE);
+        assert_eq!(fit.scaled(0.9).size, 9.0);
+    }
+
+    #[test]
     fn fit_shrinks_before_it_wraps_and_wraps_at_the_minimum() {
         let face = Face::Bold.metrics();
         let name = "Иванова Мария Сергеевна";
@@ -253,7 +270,7 @@ mod tests {
         let at_26 = face.width(name, 26.0);
         let (size, lines) = fit_text(face, name, fit, at_26 * 0.8);
         assert_eq!(lines.len(), 1);
-        assert!(size < 26.0 && size >= 16.0, "{size}");
+        assert!((16.0..26.0).contains(&size), "{size}");
         let (size, lines) = fit_text(face, name, fit, at_26 * 0.3);
         assert_eq!(size, 16.0);
         assert!(lines.len() > 1);

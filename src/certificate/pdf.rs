@@ -8,12 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use lopdf::{Dictionary, Object, StringFormat};
 use printpdf::{
-    Color, FontId, Op, PaintMode, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
-    PdfParseErrorSeverity, PdfSaveOptions, Pt, Rect, Rgb, TextItem, TextMatrix,
+    Color, CurTransMat, FontId, LinePoint, Op, PaintMode, PdfDocument, PdfFont, PdfFontHandle,
+    PdfPage, PdfParseErrorSeverity, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rect, Rgb,
+    TextItem, TextMatrix, WindingOrder,
 };
 use sha2::{Digest, Sha256};
 
-use super::fonts::{Face, FontError};
+use super::fonts::{Contour, Face, FontError};
 use super::layout::{fit_text, Fit, Line};
 use super::wording::{strip_invisible_controls, SampleWording};
 use super::SampleData;
@@ -188,19 +189,31 @@ struct PlacedLine {
     text: String,
 }
 
-/// The large diagonal mark, drawn under everything else.
+/// The large diagonal mark under the text, drawn as glyph outlines (a path, not text), so
+/// copying or extracting the page's text is not littered with its letters. The same word
+/// is printed as text in the stamp beside the title.
 #[derive(Debug, Clone, PartialEq)]
 struct Watermark {
-    text: String,
-    size: f32,
-    angle: f32,
+    contours: Vec<Contour>,
+    /// Text space to page: rotation about the baseline origin, then translation.
+    matrix: [f32; 6],
+}
+
+/// A stroked rectangle: the page frame and the stamp's box.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Outline {
     x: f32,
     y: f32,
+    width: f32,
+    height: f32,
+    thickness: f32,
+    color: Ink,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 struct Page {
     watermark: Watermark,
+    boxes: Vec<Outline>,
     lines: Vec<PlacedLine>,
 }
 
@@ -215,7 +228,36 @@ struct Spec<'a> {
     gap_before: f32,
 }
 
-/// A block set at its final size, not yet positioned.
+impl<'a> Spec<'a> {
+    fn new(text: &'a str, face: Face, (size, min_size, max_lines): (f32, f32, usize)) -> Self {
+        Self {
+            text,
+            face,
+            fit: Fit {
+                size,
+                min_size,
+                max_lines,
+            },
+            align: Align::Center,
+            color: INK,
+            gap_before: 0.0,
+        }
+    }
+
+    fn color(self, color: Ink) -> Self {
+        Self { color, ..self }
+    }
+
+    fn align(self, align: Align) -> Self {
+        Self { align, ..self }
+    }
+
+    fn gap(self, gap_before: f32) -> Self {
+        Self { gap_before, ..self }
+    }
+}
+
+/// A block set at its final size for a column, not yet positioned vertically.
 struct SetBlock {
     face: Face,
     size: f32,
@@ -223,10 +265,12 @@ struct SetBlock {
     align: Align,
     color: Ink,
     gap_before: f32,
+    left: f32,
+    width: f32,
 }
 
 impl SetBlock {
-    fn new(spec: &Spec<'_>, scale: f32, width: f32) -> Self {
+    fn new(spec: &Spec<'_>, scale: f32, left: f32, width: f32) -> Self {
         let (size, lines) = fit_text(
             spec.face.metrics(),
             spec.text,
@@ -240,6 +284,8 @@ impl SetBlock {
             align: spec.align,
             color: spec.color,
             gap_before: spec.gap_before * scale,
+            left,
+            width,
         }
     }
 
@@ -247,15 +293,18 @@ impl SetBlock {
         self.gap_before + self.lines.len() as f32 * self.size * LEADING
     }
 
-    /// Places the block's lines from `top` down within `[left, left + width]`; returns the
-    /// bottom of the block.
-    fn place(&self, top: f32, left: f32, width: f32, out: &mut Vec<PlacedLine>) -> f32 {
-        let first_baseline = top - self.gap_before - self.face.metrics().ascent(self.size);
+    fn first_baseline(&self, top: f32) -> f32 {
+        top - self.gap_before - self.face.metrics().ascent(self.size)
+    }
+
+    /// Places the block's lines from `top` down; returns the bottom of the block.
+    fn place(&self, top: f32, out: &mut Vec<PlacedLine>) -> f32 {
+        let first_baseline = self.first_baseline(top);
         for (i, line) in self.lines.iter().enumerate() {
             let x = match self.align {
-                Align::Left => left,
-                Align::Center => left + (width - line.width) / 2.0,
-                Align::Right => left + width - line.width,
+                Align::Left => self.left,
+                Align::Center => self.left + (self.width - line.width) / 2.0,
+                Align::Right => self.left + self.width - line.width,
             };
             out.push(PlacedLine {
                 face: self.face,
@@ -270,203 +319,190 @@ impl SetBlock {
     }
 }
 
-fn fit(size: f32, min_size: f32, max_lines: usize) -> Fit {
-    Fit {
-        size,
-        min_size,
-        max_lines,
-    }
+fn total_height(blocks: &[SetBlock]) -> f32 {
+    blocks.iter().map(SetBlock::height).sum()
 }
 
+/// Lays the page out at the largest common scale (1.0 down to [`MIN_SCALE`]) at which
+/// header, body and footer fit between the margins.
 fn compose(t: &PageTexts) -> Result<Page, RenderError> {
     use Face::{Bold, Regular};
-    let spec = |text, face, fit, align, color, gap_before| Spec {
-        text,
-        face,
-        fit,
-        align,
-        color,
-        gap_before,
-    };
-    let header = [
-        spec(
-            &t.school,
-            Regular,
-            fit(11.0, 8.0, 2),
-            Align::Center,
-            GREY,
-            0.0,
-        ),
-        spec(
-            &t.title,
-            Bold,
-            fit(36.0, 20.0, 1),
-            Align::Center,
-            NAVY,
-            14.0,
-        ),
-        spec(
-            &t.subtitle,
-            Regular,
-            fit(17.0, 11.0, 2),
-            Align::Center,
-            NAVY,
-            0.0,
-        ),
-    ];
+    let school = Spec::new(&t.school, Regular, (11.0, 8.0, 2)).color(GREY);
+    let title = Spec::new(&t.title, Bold, (36.0, 20.0, 1))
+        .color(NAVY)
+        .gap(14.0);
+    let subtitle = Spec::new(&t.subtitle, Regular, (17.0, 11.0, 2)).color(NAVY);
     let body = [
-        spec(
-            &t.lead_in,
-            Regular,
-            fit(14.0, 10.0, 2),
-            Align::Center,
-            INK,
-            0.0,
-        ),
-        spec(&t.name, Bold, fit(28.0, 16.0, 1), Align::Center, INK, 10.0),
-        spec(
-            &t.completion,
-            Regular,
-            fit(14.0, 10.0, 3),
-            Align::Center,
-            INK,
-            10.0,
-        ),
-        spec(
-            &t.program,
-            Bold,
-            fit(17.0, 11.0, 3),
-            Align::Center,
-            INK,
-            6.0,
-        ),
-        spec(
-            &t.volume,
-            Regular,
-            fit(14.0, 10.0, 1),
-            Align::Center,
-            INK,
-            6.0,
-        ),
+        Spec::new(&t.lead_in, Regular, (14.0, 10.0, 2)),
+        Spec::new(&t.name, Bold, (28.0, 16.0, 1)).gap(10.0),
+        Spec::new(&t.completion, Regular, (14.0, 10.0, 3)).gap(10.0),
+        Spec::new(&t.program, Bold, (17.0, 11.0, 3)).gap(6.0),
+        Spec::new(&t.volume, Regular, (14.0, 10.0, 1)).gap(6.0),
     ];
-    let row_left = spec(
-        &t.registration,
-        Regular,
-        fit(11.0, 8.0, 1),
-        Align::Left,
-        INK,
-        0.0,
-    );
-    let row_right = spec(
-        &t.issued,
-        Regular,
-        fit(11.0, 8.0, 1),
-        Align::Right,
-        INK,
-        0.0,
-    );
+    let registration = Spec::new(&t.registration, Regular, (11.0, 8.0, 1)).align(Align::Left);
+    let issued = Spec::new(&t.issued, Regular, (11.0, 8.0, 1)).align(Align::Right);
     let footer = [
-        spec(
-            &t.place_and_year,
-            Regular,
-            fit(11.0, 8.0, 1),
-            Align::Center,
-            INK,
-            8.0,
-        ),
-        spec(
-            &t.disclaimer,
-            Regular,
-            fit(10.0, 7.0, 2),
-            Align::Center,
-            WARNING_RED,
-            10.0,
-        ),
+        Spec::new(&t.place_and_year, Regular, (11.0, 8.0, 1)).gap(8.0),
+        Spec::new(&t.disclaimer, Regular, (10.0, 7.0, 2))
+            .color(WARNING_RED)
+            .gap(10.0),
     ];
 
     let width = CONTENT_RIGHT - CONTENT_LEFT;
-    let row_gap = 36.0;
-    let half_width = (width - row_gap) / 2.0;
+    let half_width = (width - 36.0) / 2.0;
     let available = CONTENT_TOP - CONTENT_BOTTOM;
 
     let mut scale = 1.0_f32;
     loop {
-        let set = |specs: &[Spec<'_>]| -> Vec<SetBlock> {
-            specs
-                .iter()
-                .map(|s| SetBlock::new(s, scale, width))
-                .collect()
-        };
-        let header = set(&header);
-        let body = set(&body);
-        let footer = set(&footer);
-        let left = SetBlock::new(&row_left, scale, half_width);
-        let right = SetBlock::new(&row_right, scale, half_width);
-        let total = |blocks: &[SetBlock]| blocks.iter().map(SetBlock::height).sum::<f32>();
-        let row_height = left.height().max(right.height());
-        let header_height = total(&header);
-        let body_height = total(&body);
-        let footer_height = row_height + total(&footer);
+        let full = |spec: &Spec<'_>| SetBlock::new(spec, scale, CONTENT_LEFT, width);
+        let stamp = Stamp::new(&t.watermark, scale);
+        // The title keeps clear of the stamp on its right, and stays centred.
+        let title_inset = stamp.width + 16.0 * scale;
+        let header = [
+            full(&school),
+            SetBlock::new(
+                &title,
+                scale,
+                CONTENT_LEFT + title_inset,
+                width - 2.0 * title_inset,
+            ),
+            full(&subtitle),
+        ];
+        let body: Vec<SetBlock> = body.iter().map(full).collect();
+        let footer: Vec<SetBlock> = footer.iter().map(full).collect();
+        let registration = SetBlock::new(&registration, scale, CONTENT_LEFT, half_width);
+        let issued = SetBlock::new(&issued, scale, CONTENT_RIGHT - half_width, half_width);
+        let row_height = registration.height().max(issued.height());
+        let header_height = total_height(&header).max(header[0].height() + stamp.height);
+        let body_height = total_height(&body);
+        let footer_height = row_height + total_height(&footer);
         let needed = header_height + body_height + footer_height + 2.0 * MIN_SECTION_GAP * scale;
+        if needed > available {
+            if scale - SCALE_STEP < MIN_SCALE - f32::EPSILON {
+                return Err(RenderError::DoesNotFit);
+            }
+            scale -= SCALE_STEP;
+            continue;
+        }
 
-        if needed <= available {
-            let mut lines = Vec::new();
-            let mut top = CONTENT_TOP;
-            for block in &header {
-                top = block.place(top, CONTENT_LEFT, width, &mut lines);
-            }
-            // The body sits in the middle of the space between header and footer.
-            let footer_top = CONTENT_BOTTOM + footer_height;
-            let free = top - footer_top - body_height;
-            top -= free / 2.0;
-            for block in &body {
-                top = block.place(top, CONTENT_LEFT, width, &mut lines);
-            }
-            let row_bottom = footer_top - row_height;
-            left.place(footer_top, CONTENT_LEFT, half_width, &mut lines);
-            right.place(
-                footer_top,
-                CONTENT_RIGHT - half_width,
-                half_width,
-                &mut lines,
-            );
-            let mut top = row_bottom;
-            for block in &footer {
-                top = block.place(top, CONTENT_LEFT, width, &mut lines);
-            }
-            return Ok(Page {
-                watermark: watermark(&t.watermark),
-                lines,
-            });
+        let mut lines = Vec::new();
+        let mut boxes = frame();
+        let mut top = CONTENT_TOP;
+        top = header[0].place(top, &mut lines);
+        let title_baseline = header[1].first_baseline(top);
+        let title_cap_middle = title_baseline + Bold.metrics().cap_height(header[1].size) / 2.0;
+        stamp.place(title_cap_middle, &mut lines, &mut boxes);
+        for block in &header[1..] {
+            top = block.place(top, &mut lines);
         }
-        if scale - SCALE_STEP < MIN_SCALE - f32::EPSILON {
-            return Err(RenderError::DoesNotFit);
+        // The body sits in the middle of the space between header and footer.
+        let footer_top = CONTENT_BOTTOM + footer_height;
+        top -= (top - footer_top - body_height) / 2.0;
+        for block in &body {
+            top = block.place(top, &mut lines);
         }
-        scale -= SCALE_STEP;
+        registration.place(footer_top, &mut lines);
+        issued.place(footer_top, &mut lines);
+        let mut top = footer_top - row_height;
+        for block in &footer {
+            top = block.place(top, &mut lines);
+        }
+        return Ok(Page {
+            watermark: watermark(&t.watermark)?,
+            boxes,
+            lines,
+        });
     }
 }
 
+/// The word «ОБРАЗЕЦ» as text in a red box at the right end of the title line, like a
+/// rubber stamp.
+struct Stamp {
+    text: String,
+    size: f32,
+    padding: f32,
+    width: f32,
+    height: f32,
+}
+
+impl Stamp {
+    fn new(text: &str, scale: f32) -> Self {
+        let face = Face::Bold.metrics();
+        let size = 15.0 * scale;
+        let padding = 6.0 * scale;
+        Self {
+            text: text.to_string(),
+            size,
+            padding,
+            width: face.width(text, size) + 2.0 * padding,
+            height: face.cap_height(size) + 2.0 * padding,
+        }
+    }
+
+    fn place(&self, middle: f32, lines: &mut Vec<PlacedLine>, boxes: &mut Vec<Outline>) {
+        let face = Face::Bold.metrics();
+        let left = CONTENT_RIGHT - self.width;
+        let bottom = middle - self.height / 2.0;
+        boxes.push(Outline {
+            x: left,
+            y: bottom,
+            width: self.width,
+            height: self.height,
+            thickness: 1.4,
+            color: WARNING_RED,
+        });
+        lines.push(PlacedLine {
+            face: Face::Bold,
+            size: self.size,
+            color: WARNING_RED,
+            x: left + self.padding,
+            baseline: middle - face.cap_height(self.size) / 2.0,
+            text: self.text.clone(),
+        });
+    }
+}
+
+/// The double frame around the page.
+fn frame() -> Vec<Outline> {
+    let outline = |inset: f32, thickness: f32| Outline {
+        x: inset,
+        y: inset,
+        width: PAGE_WIDTH_PT - 2.0 * inset,
+        height: PAGE_HEIGHT_PT - 2.0 * inset,
+        thickness,
+        color: NAVY,
+    };
+    vec![
+        outline(FRAME_OUTER_INSET, 1.6),
+        outline(FRAME_INNER_INSET, 0.6),
+    ]
+}
+
 /// The watermark runs along the page diagonal, centred on the page.
-fn watermark(text: &str) -> Watermark {
+fn watermark(text: &str) -> Result<Watermark, RenderError> {
     let face = Face::Bold.metrics();
     let angle = PAGE_HEIGHT_PT.atan2(PAGE_WIDTH_PT);
     let diagonal = PAGE_WIDTH_PT.hypot(PAGE_HEIGHT_PT);
-    let width_at_1pt = face.width(text, 1.0);
-    let size = (WATERMARK_DIAGONAL_SHARE * diagonal / width_at_1pt).min(WATERMARK_MAX_SIZE);
-    let half_width = face.width(text, size) / 2.0;
-    let half_cap = face.cap_height(size) / 2.0;
+    let size =
+        (WATERMARK_DIAGONAL_SHARE * diagonal / face.width(text, 1.0)).min(WATERMARK_MAX_SIZE);
+    let (x, y) = watermark_origin(face.width(text, size), face.cap_height(size), angle);
     let (sin, cos) = angle.sin_cos();
-    // Start of the baseline: from the page centre, back half the text's width along the
-    // text direction and down half its cap height across it.
-    let x = PAGE_WIDTH_PT / 2.0 - cos * half_width + sin * half_cap;
-    let y = PAGE_HEIGHT_PT / 2.0 - sin * half_width - cos * half_cap;
-    Watermark {
-        text: text.to_string(),
-        size,
-        angle,
-        x,
-        y,
-    }
+    Ok(Watermark {
+        contours: face.outline(text, size)?,
+        matrix: [cos, sin, -sin, cos, x, y],
+    })
+}
+
+/// Where the baseline of a text `width` wide and `cap_height` tall starts so that, turned
+/// by `angle`, the text's middle falls on the page centre: back half the width along the
+/// text direction and down half the cap height across it.
+fn watermark_origin(width: f32, cap_height: f32, angle: f32) -> (f32, f32) {
+    let (sin, cos) = angle.sin_cos();
+    let (half_width, half_cap) = (width / 2.0, cap_height / 2.0);
+    (
+        PAGE_WIDTH_PT / 2.0 - cos * half_width + sin * half_cap,
+        PAGE_HEIGHT_PT / 2.0 - sin * half_width - cos * half_cap,
+    )
 }
 
 fn font_id(face: Face) -> FontId {
@@ -480,35 +516,55 @@ fn font_id(face: Face) -> FontId {
 }
 
 fn page_ops(page: &Page) -> Vec<Op> {
-    let mut ops = vec![Op::SaveGraphicsState];
-
-    let w = &page.watermark;
-    let (sin, cos) = w.angle.sin_cos();
-    ops.extend([
-        Op::StartTextSection,
-        Op::SetFont {
-            font: PdfFontHandle::External(font_id(Face::Bold)),
-            size: Pt(w.size),
+    let mut ops = vec![
+        Op::SaveGraphicsState,
+        Op::SetTransformationMatrix {
+            matrix: CurTransMat::Raw(page.watermark.matrix),
         },
         Op::SetFillColor {
             col: WATERMARK_PINK.color(),
         },
-        Op::SetTextMatrix {
-            matrix: TextMatrix::Raw([cos, sin, -sin, cos, w.x, w.y]),
+        Op::DrawPolygon {
+            polygon: Polygon {
+                rings: page
+                    .watermark
+                    .contours
+                    .iter()
+                    .map(|contour| PolygonRing {
+                        points: contour
+                            .iter()
+                            .map(|&(x, y, control)| LinePoint {
+                                p: Point { x: Pt(x), y: Pt(y) },
+                                bezier: control,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                mode: PaintMode::Fill,
+                // TrueType outlines are drawn for the non-zero winding rule.
+                winding_order: WindingOrder::NonZero,
+            },
         },
-        Op::ShowText {
-            items: vec![TextItem::Text(w.text.clone())],
-        },
-        Op::EndTextSection,
-    ]);
+        Op::RestoreGraphicsState,
+        Op::SaveGraphicsState,
+    ];
 
-    ops.extend([
-        Op::SetOutlineColor { col: NAVY.color() },
-        Op::SetOutlineThickness { pt: Pt(1.6) },
-        frame(FRAME_OUTER_INSET),
-        Op::SetOutlineThickness { pt: Pt(0.6) },
-        frame(FRAME_INNER_INSET),
-    ]);
+    for b in &page.boxes {
+        ops.extend([
+            Op::SetOutlineColor {
+                col: b.color.color(),
+            },
+            Op::SetOutlineThickness {
+                pt: Pt(b.thickness),
+            },
+            Op::DrawRectangle {
+                rectangle: Rect {
+                    mode: Some(PaintMode::Stroke),
+                    ..Rect::from_xywh(Pt(b.x), Pt(b.y), Pt(b.width), Pt(b.height))
+                },
+            },
+        ]);
+    }
 
     ops.push(Op::StartTextSection);
     let mut font: Option<(Face, f32)> = None;
@@ -539,26 +595,8 @@ fn page_ops(page: &Page) -> Vec<Op> {
     ops
 }
 
-fn frame(inset: f32) -> Op {
-    Op::DrawRectangle {
-        rectangle: Rect {
-            mode: Some(PaintMode::Stroke),
-            ..Rect::from_xywh(
-                Pt(inset),
-                Pt(inset),
-                Pt(PAGE_WIDTH_PT - 2.0 * inset),
-                Pt(PAGE_HEIGHT_PT - 2.0 * inset),
-            )
-        },
-    }
-}
-
 fn write_pdf(page: &Page, texts: &PageTexts) -> Result<Vec<u8>, RenderError> {
     let mut chars_by_face: BTreeMap<Face, BTreeSet<char>> = BTreeMap::new();
-    chars_by_face
-        .entry(Face::Bold)
-        .or_default()
-        .extend(page.watermark.text.chars());
     for line in &page.lines {
         chars_by_face
             .entry(line.face)
@@ -682,16 +720,32 @@ mod tests {
     }
 
     #[test]
-    fn watermark_is_centred_on_the_page() {
-        let w = watermark("ОБРАЗЕЦ");
+    fn watermark_is_centred_on_the_page_and_runs_along_its_diagonal() {
         let face = Face::Bold.metrics();
-        let (sin, cos) = w.angle.sin_cos();
-        let along = face.width(&w.text, w.size) / 2.0;
-        let across = face.cap_height(w.size) / 2.0;
-        let centre_x = w.x + cos * along - sin * across;
-        let centre_y = w.y + sin * along + cos * across;
-        assert!((centre_x - PAGE_WIDTH_PT / 2.0).abs() < 0.5, "{centre_x}");
-        assert!((centre_y - PAGE_HEIGHT_PT / 2.0).abs() < 0.5, "{centre_y}");
-        assert!(w.size > 60.0 && w.size <= WATERMARK_MAX_SIZE, "{}", w.size);
+        let w = watermark("ОБРАЗЕЦ").unwrap();
+        let [cos, sin, _, _, x, y] = w.matrix;
+        let to_page = |px: f32, py: f32| (x + cos * px - sin * py, y + sin * px + cos * py);
+        // The ink's middle (in the text's own frame: its x extent, half the cap height)
+        // lands on the page centre, within the glyphs' side bearings.
+        let xs = w.contours.iter().flatten().map(|p| p.0);
+        let (min_x, max_x) = xs.fold((f32::MAX, f32::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+        let size = w
+            .contours
+            .iter()
+            .flatten()
+            .map(|p| p.1)
+            .fold(f32::MIN, f32::max)
+            / 0.73;
+        let (cx, cy) = to_page((min_x + max_x) / 2.0, face.cap_height(size) / 2.0);
+        assert!((cx - PAGE_WIDTH_PT / 2.0).abs() < 5.0, "{cx}");
+        assert!((cy - PAGE_HEIGHT_PT / 2.0).abs() < 5.0, "{cy}");
+        // Every point of the drawing stays inside the frame.
+        for &(px, py, _) in w.contours.iter().flatten() {
+            let (qx, qy) = to_page(px, py);
+            assert!(qx > FRAME_INNER_INSET && qx < PAGE_WIDTH_PT - FRAME_INNER_INSET);
+            assert!(qy > FRAME_INNER_INSET && qy < PAGE_HEIGHT_PT - FRAME_INNER_INSET);
+        }
+        let diagonal_angle = PAGE_HEIGHT_PT.atan2(PAGE_WIDTH_PT);
+        assert!((sin.atan2(cos) - diagonal_angle).abs() < 1e-5);
     }
 }
