@@ -165,9 +165,22 @@ async fn dispatcher_starts_polling_and_handles_text_and_buttons() {
         Some("Эхо: привет")
     );
 
+    // The shell's way: act, wait until the bot has reacted, read the chat.
+    let last_update = fake.send_text(&anna, "и ещё");
+    fake.wait_until_idle(Duration::from_millis(200), WAIT)
+        .await
+        .unwrap();
+    let chat = fake.messages(anna.id);
+    assert_eq!(
+        chat.last().and_then(|m| m.text.as_deref()),
+        Some("Эхо: и ещё")
+    );
+    assert_eq!(chat.len(), 3);
+
     running.stop().await;
     // On shutdown teloxide confirms what it has processed.
-    assert_eq!(fake.confirmed_offset(), echo_update + 1);
+    assert!(last_update > echo_update);
+    assert_eq!(fake.confirmed_offset(), last_update + 1);
     assert_eq!(fake.pending_updates(), 0);
 }
 
