@@ -35,8 +35,8 @@ impl ProgramKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
-    Certificate,  // удостоверение о повышении квалификации
-    Diploma,      // диплом о профессиональной переподготовке
+    Certificate, // удостоверение о повышении квалификации
+    Diploma,     // диплом о профессиональной переподготовке
     Svidetelstvo, // свидетельство о профессии рабочего, должности служащего
 }
 

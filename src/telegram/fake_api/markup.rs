@@ -136,7 +136,7 @@ pub fn parse(text: &str, parse_mode: Option<&str>) -> Result<FormattedText, Stri
         Some("html") => parse_html(text),
         Some("markdownv2") => parse_markdown_v2(text),
         Some("markdown") => parse_markdown(text),
-        Some(other) => return Err(format!("unsupported parse_mode \"{other}\"")),
+        Some(_) => return Err("unsupported parse_mode".to_owned()),
     };
     parsed.map_err(|e| format!("can't parse entities: {e}"))
 }

@@ -18,6 +18,25 @@
 //! Faults can be injected per method ([`FakeBotApi::fail_next`]) and flood limits enforced
 //! ([`FakeBotApi::enforce_rate_limits`]).
 //!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use std::time::Duration;
+//! use uchbot::telegram::fake_api::{FakeBotApi, FakeUser};
+//!
+//! let fake = FakeBotApi::start().await?;
+//! let bot = fake.bot(); // a teloxide::Bot pointed at the fake: give it to the dispatcher
+//! let anna = FakeUser::new(42, "Анна");
+//! fake.send_text(&anna, "/start");
+//! let menu = fake.next_bot_message(anna.id, Duration::from_secs(5)).await?;
+//! let data = menu.button("Записаться").and_then(|b| b.callback_data.clone());
+//! fake.press_button(&anna, anna.id, menu.message_id, &data.unwrap_or_default())?;
+//! fake.wait_until_idle(Duration::from_millis(200), Duration::from_secs(5)).await?;
+//! for message in fake.messages(anna.id) {
+//!     println!("{}", message.shown_text().unwrap_or_default());
+//! }
+//! # drop(bot); Ok(()) }
+//! ```
+//!
 //! Known differences from Telegram: webhooks may be plain HTTP on loopback; all sizes of a
 //! photo serve the original bytes; inline mode, payments, media groups and chat
 //! administration methods answer 404 "method not found" (and are recorded).

@@ -1423,7 +1423,7 @@ impl State {
         }
         let markup = parse_markup(p)?;
         let new_markup = markup.inline().cloned();
-        let entities = (!entities.is_empty()).then(|| Value::Array(entities));
+        let entities = (!entities.is_empty()).then_some(Value::Array(entities));
         if current.get("text") == Some(&json!(text))
             && current.get("entities") == entities.as_ref()
             && current.get("reply_markup") == new_markup.as_ref()
@@ -1457,7 +1457,7 @@ impl State {
         let (text, entities) = match caption {
             Some((text, entities)) => (
                 Some(json!(text)),
-                (!entities.is_empty()).then(|| Value::Array(entities)),
+                (!entities.is_empty()).then_some(Value::Array(entities)),
             ),
             None => (None, None),
         };
@@ -1635,7 +1635,7 @@ impl State {
         let file = self
             .files
             .get(&id)
-            .ok_or_else(|| ApiError::bad_request("invalid file_id"))?;
+            .ok_or_else(|| ApiError::bad_request("invalid file id"))?;
         if file.bytes.len() > MAX_DOWNLOAD_BYTES {
             return Err(ApiError::bad_request("file is too big"));
         }
