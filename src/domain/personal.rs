@@ -696,6 +696,10 @@ impl Phone {
             (true, 11, _) => &digits[1..],
             (true, n, _) => return Err(ValidationError::PhoneWrongLength { found: n }),
             (false, 11, b'7' | b'8') => &digits[1..],
+            // "8912345678" is a mobile number with a digit lost, not an area code 891.
+            (false, 10, _) if digits.starts_with("89") || digits.starts_with("79") => {
+                return Err(ValidationError::PhoneWrongLength { found: 10 })
+            }
             // The national number alone: "912 345-67-89", "(495) 123-45-67".
             (false, 10, _) => &digits[..],
             (false, n, _) if n >= 11 => return Err(ValidationError::PhoneNeedsCountryCode),
@@ -785,6 +789,7 @@ fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
 }
 
 /// Month names as Russians write them in dates, matched by their first three letters.
+#[rustfmt::skip]
 const MONTH_STEMS: [&str; 12] = [
     "янв", "фев", "мар", "апр", "ма", "июн", "июл", "авг", "сен", "окт", "ноя", "дек",
 ];
@@ -888,107 +893,31 @@ pub struct PostalAddress {
     index: PostalIndex,
 }
 
+#[rustfmt::skip]
 const LOCALITY_MARKERS: [&str; 22] = [
-    "г",
-    "гор",
-    "город",
-    "пгт",
-    "рп",
-    "п",
-    "пос",
-    "посёлок",
-    "поселок",
-    "с",
-    "село",
-    "дер",
-    "деревня",
-    "ст-ца",
-    "станица",
-    "х",
-    "хутор",
-    "аул",
-    "сл",
-    "слобода",
-    "нп",
-    "снт",
+    "г", "гор", "город", "пгт", "рп", "п", "пос", "посёлок", "поселок", "с", "село", "дер",
+    "деревня", "ст-ца", "станица", "х", "хутор", "аул", "сл", "слобода", "нп", "снт",
 ];
 /// Localities without streets: a house number after them is a whole address.
+#[rustfmt::skip]
 const VILLAGE_MARKERS: [&str; 14] = [
-    "п",
-    "пос",
-    "посёлок",
-    "поселок",
-    "с",
-    "село",
-    "дер",
-    "деревня",
-    "х",
-    "хутор",
-    "аул",
-    "сл",
-    "слобода",
-    "снт",
+    "п", "пос", "посёлок", "поселок", "с", "село", "дер", "деревня", "х", "хутор", "аул", "сл",
+    "слобода", "снт",
 ];
 const FEDERAL_CITIES: [&str; 5] = ["москва", "санкт-петербург", "спб", "питер", "севастополь"];
-const STREET_MARKERS: [&str; 31] = [
-    "ул",
-    "улица",
-    "пр",
-    "пр-т",
-    "пр-кт",
-    "просп",
-    "проспект",
-    "пер",
-    "переулок",
-    "ш",
-    "шоссе",
-    "б-р",
-    "бул",
-    "бульвар",
-    "наб",
-    "набережная",
-    "пл",
-    "площадь",
-    "проезд",
-    "пр-д",
-    "мкр",
-    "мкрн",
-    "микрорайон",
-    "туп",
-    "тупик",
-    "аллея",
-    "линия",
-    "кв-л",
-    "квартал",
-    "тракт",
-    "д",
+#[rustfmt::skip]
+const STREET_MARKERS: [&str; 30] = [
+    "ул", "улица", "пр", "пр-т", "пр-кт", "просп", "проспект", "пер", "переулок", "ш", "шоссе",
+    "б-р", "бул", "бульвар", "наб", "набережная", "пл", "площадь", "проезд", "пр-д", "мкр",
+    "мкрн", "микрорайон", "туп", "тупик", "аллея", "линия", "кв-л", "квартал", "тракт",
 ];
-/// Words that name neither a locality nor a street.
-const OTHER_ADDRESS_WORDS: [&str; 24] = [
-    "обл",
-    "область",
-    "край",
-    "респ",
-    "республика",
-    "р-н",
-    "район",
-    "ао",
-    "россия",
-    "рф",
-    "дом",
-    "кв",
-    "квартира",
-    "корп",
-    "корпус",
-    "к",
-    "стр",
-    "строение",
-    "офис",
-    "литер",
-    "лит",
-    "а",
-    "б",
-    "в",
+/// Words that name neither a locality nor a street («д.» is a house, or a village in
+/// «д. Ивановка»: it proves neither).
+#[rustfmt::skip]
+const OTHER_ADDRESS_WORDS: [&str; 25] = [
+    "обл", "область", "край", "респ", "республика", "р-н", "район", "ао", "россия", "рф", "д",
+    "дом", "кв", "квартира", "корп", "корпус", "к", "стр", "строение", "офис", "литер", "лит",
+    "а", "б", "в",
 ];
 
 impl PostalAddress {
@@ -1034,7 +963,7 @@ impl PostalAddress {
         if !(locality_marker || federal_city || plain_words >= 2) {
             return Err(ValidationError::AddressMissingLocality);
         }
-        let street_marker = words.iter().any(|w| is(&STREET_MARKERS, w) || w == "дом");
+        let street_marker = words.iter().any(|w| is(&STREET_MARKERS, w));
         let village = words.iter().any(|w| is(&VILLAGE_MARKERS, w));
         let named_street = plain_words + usize::from(federal_city) >= 2;
         if !has_house_number || !(street_marker || named_street || village) {
