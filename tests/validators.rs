@@ -72,7 +72,11 @@ fn email_refuses_with_precise_reasons() {
     }
     let long_local = format!("{}@mail.ru", "a".repeat(65));
     assert_eq!(Email::parse(&long_local), Err(E::EmailBadLocalPart));
-    let long = format!("{}@{}.ru", "a".repeat(64), vec!["b".repeat(60); 4].join("."));
+    let long = format!(
+        "{}@{}.ru",
+        "a".repeat(64),
+        vec!["b".repeat(60); 4].join(".")
+    );
     assert_eq!(Email::parse(&long), Err(E::EmailTooLong { max: 254 }));
 }
 
@@ -810,7 +814,7 @@ proptest! {
     fn names_round_trip_and_normalize_case(name in cyrillic_name()) {
         let parsed = NamePart::parse(&name).unwrap();
         prop_assert_eq!(parsed.as_str(), name.as_str());
-        prop_assert_eq!(NamePart::parse(&parsed.to_string()).unwrap(), parsed.clone());
+        prop_assert_eq!(NamePart::parse(&format!("{parsed}")).unwrap(), parsed.clone());
         prop_assert_eq!(NamePart::parse(&name.to_lowercase()).unwrap(), parsed.clone());
         prop_assert_eq!(NamePart::parse(&name.to_uppercase()).unwrap(), parsed);
     }
@@ -824,7 +828,7 @@ proptest! {
         let text = format!("{local}@{domain}.{tld}");
         let email = Email::parse(&text).unwrap();
         prop_assert_eq!(email.as_str(), text.as_str());
-        prop_assert_eq!(Email::parse(&email.to_string()).unwrap(), email.clone());
+        prop_assert_eq!(Email::parse(&format!("{email}")).unwrap(), email.clone());
         let shouted = format!("{local}@{}.{}", domain.to_uppercase(), tld.to_uppercase());
         prop_assert_eq!(Email::parse(&shouted).unwrap(), email);
     }
@@ -841,7 +845,7 @@ proptest! {
         for spelling in spellings {
             let phone = Phone::parse(&spelling).unwrap();
             prop_assert_eq!(phone.as_str(), expected.as_str());
-            prop_assert_eq!(Phone::parse(&phone.to_string()).unwrap(), phone);
+            prop_assert_eq!(Phone::parse(&format!("{phone}")).unwrap(), phone);
         }
     }
 
