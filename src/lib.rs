@@ -1,4 +1,5 @@
 //! uchbot: the Telegram and email assistant of a continuing-education provider.
+pub mod catalog;
 pub mod certificate;
 pub mod config;
 pub mod domain;

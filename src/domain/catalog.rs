@@ -35,8 +35,8 @@ impl ProgramKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
-    Certificate, // удостоверение о повышении квалификации
-    Diploma,     // диплом о профессиональной переподготовке
+    Certificate,  // удостоверение о повышении квалификации
+    Diploma,      // диплом о профессиональной переподготовке
     Svidetelstvo, // свидетельство о профессии рабочего, должности служащего
 }
 
@@ -84,7 +84,7 @@ impl Money {
         let digits = rub.to_string();
         let mut grouped = String::new();
         for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 grouped.push('\u{a0}');
             }
             grouped.push(ch);
