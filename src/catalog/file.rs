@@ -203,17 +203,27 @@ impl Checker<'_> {
 
     /// A syntax or shape error from the TOML deserializer, placed in its entry and field.
     fn deserialize_error(&self, error: &toml::de::Error) -> CatalogError {
-        let message = error.message().lines().next().unwrap_or_default().trim();
+        let message = error.message().trim();
         let Some(span) = error.span() else {
             return CatalogError {
                 file: self.file_name.to_string(),
                 line: None,
                 entries: Vec::new(),
                 field: None,
-                reason: message.to_string(),
+                reason: message.replace('\n', "; "),
             };
         };
-        let location = locate(self.text, span.start).unwrap_or_default();
+        let Some(location) = locate(self.text, span.start) else {
+            // Not valid TOML at all: the parser's line and words are all there is.
+            let lines: Vec<&str> = message.lines().map(str::trim).collect();
+            return CatalogError {
+                file: self.file_name.to_string(),
+                line: Some(self.line_of(span.start)),
+                entries: Vec::new(),
+                field: None,
+                reason: format!("TOML syntax error: {}", lines.join("; ")),
+            };
+        };
         let (field, reason) = if let Some(name) = backticked_after(message, "missing field ") {
             (
                 Some(format!("{}{name}", location.container)),
@@ -840,14 +850,26 @@ fn backticked_after<'m>(message: &'m str, lead: &str) -> Option<&'m str> {
     rest.split_once('`').map(|(name, _)| name)
 }
 
-/// Serde speaks of Rust types; the operator reads TOML.
+/// Serde speaks of Rust types; the operator reads TOML: "invalid type: string \"72\",
+/// expected i64" becomes "expected a whole number, found string \"72\"".
 fn plain_type_names(message: &str) -> String {
-    message
+    let plain = message
         .replace("expected i64", "expected a whole number")
         .replace("expected a string", "expected a text in quotes")
         .replace("expected a sequence", "expected a list in [brackets]")
-        .replace("expected struct Raw", "expected a table: ")
-        .replace("invalid type: ", "")
+        .replace(
+            "expected struct RawLink",
+            "expected { title = \"…\", url = \"…\" }",
+        )
+        .replace("expected struct Raw", "expected a table ");
+    let found_expected = plain
+        .strip_prefix("invalid type: ")
+        .or_else(|| plain.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.split_once(", expected "));
+    match found_expected {
+        Some((found, expected)) => format!("expected {expected}, found {found}"),
+        None => plain,
+    }
 }
 
 fn parse_price(value: &toml::Value) -> Result<Money, String> {
