@@ -841,3 +841,10 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn arbitrary_text_never_panics(text in any::<String>()) {
+        let _ = parse_catalog(&text, "catalog.toml", Path::new("dialogues"));
+    }
+}

@@ -626,10 +626,9 @@ fn s10_check_digit_special_cases() {
 
 // --- Error messages ----------------------------------------------------------------------
 
-#[test]
-fn every_error_has_a_fluent_id_with_a_proposed_text_and_its_arguments() {
-    let ftl = std::fs::read_to_string("dialogues/proposed-domain.ftl").unwrap();
-    let errors = [
+/// One value of every variant, with realistic arguments.
+fn every_error() -> Vec<E> {
+    vec![
         E::EmailEmpty,
         E::EmailHasSpaces,
         E::EmailMissingAt,
@@ -680,7 +679,13 @@ fn every_error_has_a_fluent_id_with_a_proposed_text_and_its_arguments() {
         E::TrackingWrongLength { found: 12 },
         E::TrackingBadShape,
         E::TrackingChecksum,
-    ];
+    ]
+}
+
+#[test]
+fn every_error_has_a_fluent_id_with_a_proposed_text_and_its_arguments() {
+    let ftl = std::fs::read_to_string("dialogues/proposed-domain.ftl").unwrap();
+    let errors = every_error();
     let mut ids = std::collections::HashSet::new();
     for error in &errors {
         let id = error.message_id();
@@ -723,6 +728,11 @@ fn proposed_texts_render_with_fluent() {
         assert!(problems.is_empty(), "{problems:?}");
         text
     };
+    for error in every_error() {
+        let text = render(error.clone());
+        assert!(!text.contains('{'), "{error:?}: {text}");
+        assert!(text.len() > 20, "{error:?}: {text}");
+    }
     let ten = render(E::SnilsWrongLength { found: 10 });
     assert!(
         ten.starts_with("В СНИЛС 11 цифр, а здесь 10. Проверьте, пожалуйста, и пришлите ещё раз"),
