@@ -626,6 +626,60 @@ fn s10_check_digit_special_cases() {
 
 // --- Error messages ----------------------------------------------------------------------
 
+/// Fails to compile when a variant is added without a place in `every_error`.
+fn listed_in_every_error(error: &E) {
+    match error {
+        E::EmailEmpty
+        | E::EmailHasSpaces
+        | E::EmailMissingAt
+        | E::EmailSeveralAt
+        | E::EmailLocalPartNotLatin
+        | E::EmailBadLocalPart
+        | E::EmailBadDomain
+        | E::EmailTooLong { .. }
+        | E::NameEmpty
+        | E::NameTooLong { .. }
+        | E::NameInvalidCharacter { .. }
+        | E::NameMixedAlphabets
+        | E::NameBadPunctuation
+        | E::FullNameWordCount { .. }
+        | E::SnilsEmpty
+        | E::SnilsInvalidCharacter { .. }
+        | E::SnilsWrongLength { .. }
+        | E::SnilsChecksum
+        | E::SnilsPlaceholder
+        | E::PhoneEmpty
+        | E::PhoneInvalidCharacter { .. }
+        | E::PhoneWrongLength { .. }
+        | E::PhoneUnknownRussianCode { .. }
+        | E::PhoneNeedsCountryCode
+        | E::PhoneInternationalLength { .. }
+        | E::BirthDateEmpty
+        | E::BirthDateFormat
+        | E::BirthDateTwoDigitYear
+        | E::BirthDateNonexistent
+        | E::BirthDateInFuture
+        | E::BirthDateTooYoung { .. }
+        | E::BirthDateTooOld { .. }
+        | E::PostalIndexEmpty
+        | E::PostalIndexNotDigits
+        | E::PostalIndexWrongLength { .. }
+        | E::PostalIndexNotRussian
+        | E::AddressEmpty
+        | E::AddressTooShort { .. }
+        | E::AddressTooLong { .. }
+        | E::AddressMissingIndex
+        | E::AddressMissingLocality
+        | E::AddressMissingHouse
+        | E::EducationUnknown
+        | E::EducationNotAdmitted { .. }
+        | E::TrackingEmpty
+        | E::TrackingWrongLength { .. }
+        | E::TrackingBadShape
+        | E::TrackingChecksum => {}
+    }
+}
+
 /// One value of every variant, with realistic arguments.
 fn every_error() -> Vec<E> {
     vec![
@@ -686,6 +740,9 @@ fn every_error() -> Vec<E> {
 fn every_error_has_a_fluent_id_with_a_proposed_text_and_its_arguments() {
     let ftl = std::fs::read_to_string("dialogues/proposed-domain.ftl").unwrap();
     let errors = every_error();
+    errors.iter().for_each(listed_in_every_error);
+    // 48 variants: the match above lists them all, this list must too.
+    assert_eq!(errors.len(), 48);
     let mut ids = std::collections::HashSet::new();
     for error in &errors {
         let id = error.message_id();
