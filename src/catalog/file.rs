@@ -504,28 +504,23 @@ impl Checker<'_> {
         };
         let webinar_url = self.url_field(&group.webinar_url, place, "webinar_url")?;
 
+        // Lessons may be listed in any order; they are kept by start time and must not overlap.
         let mut lessons = Vec::with_capacity(group.lessons.len());
         for (i, lesson) in group.lessons.iter().enumerate() {
-            let parsed = self.lesson(lesson, i + 1, place, starts_on, ends_on)?;
-            lessons.push((parsed, lesson.span()));
+            lessons.push((self.lesson(lesson, i + 1, place, starts_on, ends_on)?, i));
         }
         lessons.sort_by_key(|(lesson, _)| lesson.starts_at);
         for pair in lessons.windows(2) {
-            let (earlier, later) = (&pair[0].0, &pair[1].0);
+            let ((earlier, _), (later, later_index)) = (&pair[0], &pair[1]);
             if later.starts_at < earlier.ends_at() {
-                let raw_later = group
-                    .lessons
-                    .iter()
-                    .find(|l| l.get_ref().id.get_ref() == &later.id)
-                    .expect("every parsed lesson comes from the file");
                 place.push(EntryRef {
                     kind: EntryKind::Lesson,
                     id: Some(later.id.clone()),
-                    position: 0,
+                    position: later_index + 1,
                 });
                 let local_end = earlier.ends_at().with_timezone(&self.timezone);
-                let err = self.field_error(
-                    &raw_later.get_ref().starts_at,
+                return Err(self.field_error(
+                    &group.lessons[*later_index].get_ref().starts_at,
                     place,
                     "starts_at",
                     format!(
@@ -533,8 +528,7 @@ impl Checker<'_> {
                         earlier.id,
                         local_end.format("%Y-%m-%d %H:%M")
                     ),
-                );
-                return Err(err);
+                ));
             }
         }
         place.pop();
