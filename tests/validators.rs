@@ -626,10 +626,63 @@ fn s10_check_digit_special_cases() {
 
 // --- Error messages ----------------------------------------------------------------------
 
-#[test]
-fn every_error_has_a_fluent_id_with_a_proposed_text_and_its_arguments() {
-    let ftl = std::fs::read_to_string("dialogues/proposed-domain.ftl").unwrap();
-    let errors = [
+/// Fails to compile when a variant is added without a place in `every_error`.
+fn listed_in_every_error(error: &E) {
+    match error {
+        E::EmailEmpty
+        | E::EmailHasSpaces
+        | E::EmailMissingAt
+        | E::EmailSeveralAt
+        | E::EmailLocalPartNotLatin
+        | E::EmailBadLocalPart
+        | E::EmailBadDomain
+        | E::EmailTooLong { .. }
+        | E::NameEmpty
+        | E::NameTooLong { .. }
+        | E::NameInvalidCharacter { .. }
+        | E::NameMixedAlphabets
+        | E::NameBadPunctuation
+        | E::FullNameWordCount { .. }
+        | E::SnilsEmpty
+        | E::SnilsInvalidCharacter { .. }
+        | E::SnilsWrongLength { .. }
+        | E::SnilsChecksum
+        | E::SnilsPlaceholder
+        | E::PhoneEmpty
+        | E::PhoneInvalidCharacter { .. }
+        | E::PhoneWrongLength { .. }
+        | E::PhoneUnknownRussianCode { .. }
+        | E::PhoneNeedsCountryCode
+        | E::PhoneInternationalLength { .. }
+        | E::BirthDateEmpty
+        | E::BirthDateFormat
+        | E::BirthDateTwoDigitYear
+        | E::BirthDateNonexistent
+        | E::BirthDateInFuture
+        | E::BirthDateTooYoung { .. }
+        | E::BirthDateTooOld { .. }
+        | E::PostalIndexEmpty
+        | E::PostalIndexNotDigits
+        | E::PostalIndexWrongLength { .. }
+        | E::PostalIndexNotRussian
+        | E::AddressEmpty
+        | E::AddressTooShort { .. }
+        | E::AddressTooLong { .. }
+        | E::AddressMissingIndex
+        | E::AddressMissingLocality
+        | E::AddressMissingHouse
+        | E::EducationUnknown
+        | E::EducationNotAdmitted { .. }
+        | E::TrackingEmpty
+        | E::TrackingWrongLength { .. }
+        | E::TrackingBadShape
+        | E::TrackingChecksum => {}
+    }
+}
+
+/// One value of every variant, with realistic arguments.
+fn every_error() -> Vec<E> {
+    vec![
         E::EmailEmpty,
         E::EmailHasSpaces,
         E::EmailMissingAt,
@@ -680,7 +733,16 @@ fn every_error_has_a_fluent_id_with_a_proposed_text_and_its_arguments() {
         E::TrackingWrongLength { found: 12 },
         E::TrackingBadShape,
         E::TrackingChecksum,
-    ];
+    ]
+}
+
+#[test]
+fn every_error_has_a_fluent_id_with_a_proposed_text_and_its_arguments() {
+    let ftl = std::fs::read_to_string("dialogues/proposed-domain.ftl").unwrap();
+    let errors = every_error();
+    errors.iter().for_each(listed_in_every_error);
+    // 48 variants: the match above lists them all, this list must too.
+    assert_eq!(errors.len(), 48);
     let mut ids = std::collections::HashSet::new();
     for error in &errors {
         let id = error.message_id();
@@ -723,6 +785,11 @@ fn proposed_texts_render_with_fluent() {
         assert!(problems.is_empty(), "{problems:?}");
         text
     };
+    for error in every_error() {
+        let text = render(error.clone());
+        assert!(!text.contains('{'), "{error:?}: {text}");
+        assert!(text.len() > 20, "{error:?}: {text}");
+    }
     let ten = render(E::SnilsWrongLength { found: 10 });
     assert!(
         ten.starts_with("В СНИЛС 11 цифр, а здесь 10. Проверьте, пожалуйста, и пришлите ещё раз"),

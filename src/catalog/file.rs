@@ -203,17 +203,27 @@ impl Checker<'_> {
 
     /// A syntax or shape error from the TOML deserializer, placed in its entry and field.
     fn deserialize_error(&self, error: &toml::de::Error) -> CatalogError {
-        let message = error.message().lines().next().unwrap_or_default().trim();
+        let message = error.message().trim();
         let Some(span) = error.span() else {
             return CatalogError {
                 file: self.file_name.to_string(),
                 line: None,
                 entries: Vec::new(),
                 field: None,
-                reason: message.to_string(),
+                reason: message.replace('\n', "; "),
             };
         };
-        let location = locate(self.text, span.start).unwrap_or_default();
+        let Some(location) = locate(self.text, span.start) else {
+            // Not valid TOML at all: the parser's line and words are all there is.
+            let lines: Vec<&str> = message.lines().map(str::trim).collect();
+            return CatalogError {
+                file: self.file_name.to_string(),
+                line: Some(self.line_of(span.start)),
+                entries: Vec::new(),
+                field: None,
+                reason: format!("TOML syntax error: {}", lines.join("; ")),
+            };
+        };
         let (field, reason) = if let Some(name) = backticked_after(message, "missing field ") {
             (
                 Some(format!("{}{name}", location.container)),
@@ -494,28 +504,23 @@ impl Checker<'_> {
         };
         let webinar_url = self.url_field(&group.webinar_url, place, "webinar_url")?;
 
+        // Lessons may be listed in any order; they are kept by start time and must not overlap.
         let mut lessons = Vec::with_capacity(group.lessons.len());
         for (i, lesson) in group.lessons.iter().enumerate() {
-            let parsed = self.lesson(lesson, i + 1, place, starts_on, ends_on)?;
-            lessons.push((parsed, lesson.span()));
+            lessons.push((self.lesson(lesson, i + 1, place, starts_on, ends_on)?, i));
         }
         lessons.sort_by_key(|(lesson, _)| lesson.starts_at);
         for pair in lessons.windows(2) {
-            let (earlier, later) = (&pair[0].0, &pair[1].0);
+            let ((earlier, _), (later, later_index)) = (&pair[0], &pair[1]);
             if later.starts_at < earlier.ends_at() {
-                let raw_later = group
-                    .lessons
-                    .iter()
-                    .find(|l| l.get_ref().id.get_ref() == &later.id)
-                    .expect("every parsed lesson comes from the file");
                 place.push(EntryRef {
                     kind: EntryKind::Lesson,
                     id: Some(later.id.clone()),
-                    position: 0,
+                    position: later_index + 1,
                 });
                 let local_end = earlier.ends_at().with_timezone(&self.timezone);
-                let err = self.field_error(
-                    &raw_later.get_ref().starts_at,
+                return Err(self.field_error(
+                    &group.lessons[*later_index].get_ref().starts_at,
                     place,
                     "starts_at",
                     format!(
@@ -523,8 +528,7 @@ impl Checker<'_> {
                         earlier.id,
                         local_end.format("%Y-%m-%d %H:%M")
                     ),
-                );
-                return Err(err);
+                ));
             }
         }
         place.pop();
@@ -840,14 +844,26 @@ fn backticked_after<'m>(message: &'m str, lead: &str) -> Option<&'m str> {
     rest.split_once('`').map(|(name, _)| name)
 }
 
-/// Serde speaks of Rust types; the operator reads TOML.
+/// Serde speaks of Rust types; the operator reads TOML: "invalid type: string \"72\",
+/// expected i64" becomes "expected a whole number, found string \"72\"".
 fn plain_type_names(message: &str) -> String {
-    message
+    let plain = message
         .replace("expected i64", "expected a whole number")
         .replace("expected a string", "expected a text in quotes")
         .replace("expected a sequence", "expected a list in [brackets]")
-        .replace("expected struct Raw", "expected a table: ")
-        .replace("invalid type: ", "")
+        .replace(
+            "expected struct RawLink",
+            "expected { title = \"…\", url = \"…\" }",
+        )
+        .replace("expected struct Raw", "expected a table ");
+    let found_expected = plain
+        .strip_prefix("invalid type: ")
+        .or_else(|| plain.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.split_once(", expected "));
+    match found_expected {
+        Some((found, expected)) => format!("expected {expected}, found {found}"),
+        None => plain,
+    }
 }
 
 fn parse_price(value: &toml::Value) -> Result<Money, String> {
