@@ -463,8 +463,10 @@ impl ImapSession {
         if self.capabilities.move_ {
             self.with_session(|s, t| {
                 async move {
-                    let updates =
-                        step(t, "UID STORE", s.uid_store(uid.to_string(), &flags)).await?;
+                    // Seen, so the filed letter does not look unread to a human; no
+                    // keyword: it only marks letters that stay in place.
+                    let seen = "+FLAGS.SILENT (\\Seen)";
+                    let updates = step(t, "UID STORE", s.uid_store(uid.to_string(), seen)).await?;
                     step(t, "UID STORE", updates.try_collect::<Vec<_>>()).await?;
                     step(t, "UID MOVE", s.uid_mv(uid.to_string(), &target)).await
                 }

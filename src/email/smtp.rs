@@ -148,8 +148,8 @@ impl std::fmt::Debug for Mailer {
 }
 
 /// Steps of one submission that each get `timeout`: connect, greeting, EHLO, STARTTLS
-/// + handshake, AUTH, MAIL, RCPT, DATA + body, end of data. The whole submission is
-/// bounded by their sum.
+/// with its handshake, AUTH, MAIL, RCPT, DATA with the body, end of data. The whole
+/// submission is bounded by their sum.
 const STEPS_PER_SEND: u32 = 9;
 
 impl Mailer {
