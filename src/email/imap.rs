@@ -828,6 +828,17 @@ mod tests {
         }
     }
 
+    /// The poller runs in a spawned task: every future of the session must be Send.
+    #[allow(dead_code)]
+    fn session_futures_are_send(session: &mut ImapSession, params: &ImapParams) {
+        fn is_send<T: Send>(_: T) {}
+        is_send(ImapSession::connect(params));
+        is_send(session.select());
+        is_send(session.fetch_after(0));
+        is_send(session.mark_processed(1));
+        is_send(session.idle(Duration::from_secs(1)));
+    }
+
     #[test]
     fn uid_sets_compress_runs() {
         assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
