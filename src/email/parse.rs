@@ -113,6 +113,8 @@ pub struct IncomingMail {
     pub from: Option<MailAddress>,
     pub reply_to: Option<MailAddress>,
     pub to: Vec<MailAddress>,
+    /// Learners sometimes put the school's (plus) address in Cc.
+    pub cc: Vec<MailAddress>,
     pub subject: Option<String>,
     pub date: Option<DateTime<Utc>>,
     /// Message-IDs without angle brackets.
@@ -221,6 +223,10 @@ pub fn parse_incoming(raw: &[u8], limits: &MailLimits) -> Result<IncomingMail, P
         reply_to: message.reply_to().and_then(first_address),
         to: message
             .to()
+            .map(|list| list.iter().filter_map(mail_address).collect())
+            .unwrap_or_default(),
+        cc: message
+            .cc()
             .map(|list| list.iter().filter_map(mail_address).collect())
             .unwrap_or_default(),
         subject: message.subject().map(|s| s.trim().to_string()),
