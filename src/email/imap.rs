@@ -460,7 +460,7 @@ impl ImapSession {
         self.ensure_processed_mailbox().await?;
         let target = self.params.processed_mailbox.clone();
         let flags = format!("+FLAGS.SILENT (\\Seen {PROCESSED_KEYWORD})");
-        if self.capabilities.move_ {
+        let filed = if self.capabilities.move_ {
             self.with_session(|s, t| {
                 async move {
                     // Seen, so the filed letter does not look unread to a human; no
@@ -472,7 +472,7 @@ impl ImapSession {
                 }
                 .boxed()
             })
-            .await?;
+            .await
         } else {
             self.with_session(|s, t| {
                 async move {
@@ -502,7 +502,12 @@ impl ImapSession {
                 }
                 .boxed()
             })
-            .await?;
+            .await
+        };
+        if let Err(error) = filed {
+            // Perhaps someone deleted the processed mailbox: look again next time.
+            self.processed_mailbox_ready = false;
+            return Err(error);
         }
         self.drain_unsolicited();
         tracing::debug!(
