@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the real mail servers the email adapter tests run on loopback:
-# Dovecot (IMAP with IDLE, LMTP) and Postfix (SMTP). Idempotent and quick when
+# Dovecot (IMAP with IDLE, LMTP) and Postfix (SMTP), plus openssl. Idempotent and quick when
 # everything is already there. Needs root (or passwordless sudo) on Debian 12.
 # The packages' own system services are never started: tests run their own
 # instances from temporary configs.
 set -euo pipefail
 
-packages=(dovecot-imapd dovecot-lmtpd postfix)
+# openssl: the tests issue a throw-away CA and server certificate with it.
+packages=(dovecot-imapd dovecot-lmtpd postfix openssl)
 
 missing=()
 for p in "${packages[@]}"; do

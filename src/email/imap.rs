@@ -460,17 +460,19 @@ impl ImapSession {
         self.ensure_processed_mailbox().await?;
         let target = self.params.processed_mailbox.clone();
         let flags = format!("+FLAGS.SILENT (\\Seen {PROCESSED_KEYWORD})");
-        if self.capabilities.move_ {
+        let filed = if self.capabilities.move_ {
             self.with_session(|s, t| {
                 async move {
-                    let updates =
-                        step(t, "UID STORE", s.uid_store(uid.to_string(), &flags)).await?;
+                    // Seen, so the filed letter does not look unread to a human; no
+                    // keyword: it only marks letters that stay in place.
+                    let seen = "+FLAGS.SILENT (\\Seen)";
+                    let updates = step(t, "UID STORE", s.uid_store(uid.to_string(), seen)).await?;
                     step(t, "UID STORE", updates.try_collect::<Vec<_>>()).await?;
                     step(t, "UID MOVE", s.uid_mv(uid.to_string(), &target)).await
                 }
                 .boxed()
             })
-            .await?;
+            .await
         } else {
             self.with_session(|s, t| {
                 async move {
@@ -500,7 +502,12 @@ impl ImapSession {
                 }
                 .boxed()
             })
-            .await?;
+            .await
+        };
+        if let Err(error) = filed {
+            // Perhaps someone deleted the processed mailbox: look again next time.
+            self.processed_mailbox_ready = false;
+            return Err(error);
         }
         self.drain_unsolicited();
         tracing::debug!(
@@ -824,6 +831,17 @@ mod tests {
             max_batch: 20,
             max_message_bytes: 30 << 20,
         }
+    }
+
+    /// The poller runs in a spawned task: every future of the session must be Send.
+    #[allow(dead_code)]
+    fn session_futures_are_send(session: &mut ImapSession, params: &ImapParams) {
+        fn is_send<T: Send>(_: T) {}
+        is_send(ImapSession::connect(params));
+        is_send(session.select());
+        is_send(session.fetch_after(0));
+        is_send(session.mark_processed(1));
+        is_send(session.idle(Duration::from_secs(1)));
     }
 
     #[test]

@@ -113,6 +113,8 @@ pub struct IncomingMail {
     pub from: Option<MailAddress>,
     pub reply_to: Option<MailAddress>,
     pub to: Vec<MailAddress>,
+    /// Learners sometimes put the school's (plus) address in Cc.
+    pub cc: Vec<MailAddress>,
     pub subject: Option<String>,
     pub date: Option<DateTime<Utc>>,
     /// Message-IDs without angle brackets.
@@ -210,7 +212,7 @@ pub fn parse_incoming(raw: &[u8], limits: &MailLimits) -> Result<IncomingMail, P
 
     let text = (0..message.text_body_count())
         .filter_map(|i| message.body_text(i))
-        .map(|t| t.trim_end().to_string())
+        .map(|t| t.replace("\r\n", "\n").trim_end().to_string())
         .filter(|t| !t.is_empty())
         .collect::<Vec<_>>()
         .join("\n\n");
@@ -221,6 +223,10 @@ pub fn parse_incoming(raw: &[u8], limits: &MailLimits) -> Result<IncomingMail, P
         reply_to: message.reply_to().and_then(first_address),
         to: message
             .to()
+            .map(|list| list.iter().filter_map(mail_address).collect())
+            .unwrap_or_default(),
+        cc: message
+            .cc()
             .map(|list| list.iter().filter_map(mail_address).collect())
             .unwrap_or_default(),
         subject: message.subject().map(|s| s.trim().to_string()),
@@ -597,8 +603,11 @@ fn unquote(value: &str) -> String {
 }
 
 /// The token of a plus address: `teach+Ab3_x@school.ru` with `mailbox_local` = `teach`
-/// gives `Ab3_x`. Only letters, digits, `_` and `-` make a token (what we put there);
-/// anything else, or another local part, gives `None`.
+/// gives `ab3_x`. Tokens are compared case-insensitively and returned lower-case:
+/// incoming addresses are lower-cased ([`MailAddress`]) and some servers change the
+/// case of local parts, so issue lower-case tokens. Only letters, digits, `_` and `-`
+/// make a token (what we put there); anything else, or another local part, gives
+/// `None`.
 pub fn plus_token(address: &str, mailbox_local: &str) -> Option<String> {
     let address = address.trim().trim_start_matches('<').trim_end_matches('>');
     let (local, _domain) = address.rsplit_once('@')?;
@@ -609,7 +618,7 @@ pub fn plus_token(address: &str, mailbox_local: &str) -> Option<String> {
     token
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        .then(|| token.to_string())
+        .then(|| token.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -624,7 +633,7 @@ mod tests {
         );
         assert_eq!(
             plus_token("<Teach+A_b-9@School.ru>", "teach").as_deref(),
-            Some("A_b-9")
+            Some("a_b-9")
         );
         assert_eq!(plus_token("teach@school.ru", "teach"), None);
         assert_eq!(plus_token("teach+@school.ru", "teach"), None);

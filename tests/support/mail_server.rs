@@ -193,6 +193,8 @@ ssl_cert = <{r}/server.pem
 ssl_key = <{r}/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Dovecot delays failed logins by 2 s; tests of a wrong password need no such delay.
+auth_failure_delay = 0
 mail_location = maildir:{r}/maildirs/%d/%n
 first_valid_uid = 0
 default_internal_user = dovecot
