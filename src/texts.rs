@@ -72,17 +72,29 @@ impl Texts {
     }
 }
 
-/// A Fluent argument value from the types the bot formats.
+/// A Fluent argument value from the types the bot formats. Texts are Telegram HTML, so plain
+/// strings are escaped here, once; [`Html`] marks a value that already is HTML.
 pub fn arg<'a>(v: impl Into<ArgValue<'a>>) -> FluentValue<'a> {
     match v.into() {
-        ArgValue::Str(s) => FluentValue::String(s),
+        ArgValue::Str(s) => FluentValue::String(Cow::Owned(crate::journey::reply::escape(&s))),
+        ArgValue::Html(s) => FluentValue::String(Cow::Owned(s)),
         ArgValue::Num(n) => FluentValue::from(n),
     }
 }
 
 pub enum ArgValue<'a> {
     Str(Cow<'a, str>),
+    Html(String),
     Num(i64),
+}
+
+/// Text that is already Telegram HTML (built from other messages).
+pub struct Html(pub String);
+
+impl From<Html> for ArgValue<'_> {
+    fn from(h: Html) -> Self {
+        Self::Html(h.0)
+    }
 }
 
 impl<'a> From<&'a str> for ArgValue<'a> {

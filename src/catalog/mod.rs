@@ -78,3 +78,26 @@ impl fmt::Display for CatalogError {
 }
 
 impl std::error::Error for CatalogError {}
+
+/// The example catalog built into the binary (`uchbot shell` loads it): the files are
+/// written to a temporary folder so the offer document is read and hashed as on import.
+pub fn example_catalog() -> Result<crate::domain::catalog::Catalog, CatalogError> {
+    const CATALOG: &str = include_str!("../../dialogues/catalog.example.toml");
+    const OFFER: &str = include_str!("../../dialogues/offer.md");
+    let dir = std::env::temp_dir().join(format!("uchbot-example-{}", std::process::id()));
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(dir.join("offer.md"), OFFER))
+        .and_then(|_| std::fs::write(dir.join("catalog.example.toml"), CATALOG));
+    if let Err(e) = written {
+        return Err(CatalogError {
+            file: dir.display().to_string(),
+            line: None,
+            entries: Vec::new(),
+            field: None,
+            reason: format!("cannot write the example catalog: {e}"),
+        });
+    }
+    let result = load_catalog(&dir.join("catalog.example.toml"));
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

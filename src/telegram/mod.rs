@@ -1,2 +1,6 @@
-//! telegram adapter.
+//! The Telegram channel: teloxide dispatch, rendering replies into Bot API calls, and a
+//! faithful local Bot API for tests and `uchbot shell`.
+pub mod bot;
 pub mod fake_api;
+pub mod handlers;
+pub mod runner;

@@ -1,0 +1,277 @@
+//! One learner input through the journey: read the snapshot, decide, commit the changes
+//! with the dialogue (optimistically, by version), deliver the replies, run outside work and
+//! feed its results back in.
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::letters::QueuedLetter;
+use super::messenger::{Messenger, SendError};
+use super::outbox::{enqueue_letter, enqueue_telegram, QueuedTelegram};
+use super::{commands, view, App};
+use crate::journey::reply::{plain_text, Reply};
+use crate::journey::{self, Ctx, Dialogue, Effect, Input, Outcome};
+use crate::store::{conversations, learners, LearnerRecord};
+use crate::tr;
+
+/// Where an input came from, and so where its replies go.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The learner's Telegram chat, when they have one.
+    pub chat_id: Option<i64>,
+    /// The message whose button was pressed.
+    pub message_id: Option<i32>,
+    pub callback_id: Option<String>,
+    pub tg_user_id: Option<i64>,
+    /// The learner is talking to the bot now: replies go straight to the chat. Otherwise
+    /// (payments, staff decisions, timers) they are queued in the outbox with the change.
+    pub interactive: bool,
+}
+
+impl Origin {
+    /// An input from the system (payment provider, staff, scheduler) about this learner.
+    pub fn system(learner: &LearnerRecord) -> Self {
+        Self {
+            chat_id: learner.tg_chat_id,
+            ..Self::default()
+        }
+    }
+}
+
+/// The conversation key: the Telegram chat, or a negative key for learners known by email
+/// only (private chats have positive ids; the bot keeps no dialogue with groups).
+pub fn conversation_key(learner: &LearnerRecord) -> i64 {
+    learner.tg_chat_id.unwrap_or(-learner.id)
+}
+
+const MAX_ROUNDS: usize = 10;
+const MAX_RETRIES: usize = 6;
+
+pub async fn handle(
+    app: &App,
+    messenger: &dyn Messenger,
+    learner_id: i64,
+    origin: &Origin,
+    input: Input,
+) -> anyhow::Result<()> {
+    let mut queue = VecDeque::from([input]);
+    let mut answered = false;
+    let mut rounds = 0;
+    while let Some(input) = queue.pop_front() {
+        rounds += 1;
+        if rounds > MAX_ROUNDS {
+            tracing::error!(learner_id, "journey did not settle; stopping");
+            break;
+        }
+        let Some((learner, outcome)) = decide_and_commit(app, learner_id, origin, input).await?
+        else {
+            if let Some(cb) = origin.callback_id.as_deref().filter(|_| !answered) {
+                let text = tr!(app.texts, "button-outdated");
+                let _ = messenger.answer_button(cb, Some(&text)).await;
+                answered = true;
+            }
+            continue;
+        };
+        deliver(app, messenger, &learner, origin, &outcome, &mut answered).await;
+        for command in outcome.commands().filter(|c| c.is_external()) {
+            match commands::run_external(app, messenger, &learner, origin, command).await {
+                Ok(Some(event)) => queue.push_back(Input::Event(event)),
+                Ok(None) => {}
+                Err(e) => tracing::error!(learner_id, error = %e, "command failed"),
+            }
+        }
+    }
+    if let Some(cb) = origin.callback_id.as_deref().filter(|_| !answered) {
+        let _ = messenger.answer_button(cb, None).await;
+    }
+    Ok(())
+}
+
+fn retryable(e: &crate::store::StoreError) -> bool {
+    let text = e.to_string();
+    text.contains("database is locked")
+        || text.contains("busy")
+        || text.contains("could not serialize")
+}
+
+/// Runs the state machine on a fresh snapshot and commits its state changes together with
+/// the new dialogue. `None` when a guard found the work already done.
+async fn decide_and_commit(
+    app: &App,
+    learner_id: i64,
+    origin: &Origin,
+    input: Input,
+) -> anyhow::Result<Option<(LearnerRecord, Outcome)>> {
+    for attempt in 0..MAX_RETRIES {
+        match try_step(app, learner_id, origin, &input).await {
+            Ok(StepResult::Done(learner, outcome)) => return Ok(Some((learner, outcome))),
+            Ok(StepResult::Rejected) => return Ok(None),
+            Ok(StepResult::Conflict) => {}
+            Err(e) if retryable(&e) => tracing::debug!(attempt, error = %e, "step will be retried"),
+            Err(e) => return Err(e.into()),
+        }
+        tokio::time::sleep(Duration::from_millis(20 * (1 << attempt))).await;
+    }
+    anyhow::bail!("conversation of learner {learner_id} kept changing under us")
+}
+
+enum StepResult {
+    Done(LearnerRecord, Outcome),
+    Rejected,
+    Conflict,
+}
+
+async fn try_step(
+    app: &App,
+    learner_id: i64,
+    origin: &Origin,
+    input: &Input,
+) -> crate::store::Result<StepResult> {
+    let mut conn = app.store.pool().acquire().await?;
+    let Some(learner) = learners::by_id(&mut conn, learner_id).await? else {
+        return Ok(StepResult::Rejected);
+    };
+    let key = conversation_key(&learner);
+    let (dialogue, version) = match conversations::load(&mut conn, key).await? {
+        Some((json, version)) => (
+            serde_json::from_str::<Dialogue>(&json).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "unreadable dialogue state; starting over");
+                Dialogue::Idle
+            }),
+            version,
+        ),
+        None => (Dialogue::Idle, 0),
+    };
+    let snapshot = view::load(&mut conn, &learner).await?;
+    drop(conn);
+    let catalog = app.catalog().await?;
+    let now = app.now();
+    let ctx = Ctx {
+        texts: &app.texts,
+        catalog: &catalog,
+        school: &app.school,
+        now,
+        learner: &snapshot,
+        message_id: origin.message_id,
+    };
+    let outcome = journey::step(&ctx, dialogue, input.clone());
+    let ts = now.timestamp();
+
+    let mut tx = app.store.begin().await?;
+    let state = serde_json::to_string(&outcome.dialogue).expect("dialogue serializes");
+    if !conversations::save(&mut tx, key, &state, version, ts).await? {
+        tx.rollback().await?;
+        return Ok(StepResult::Conflict);
+    }
+    for command in outcome.commands().filter(|c| !c.is_external()) {
+        if !commands::apply(app, &mut tx, &learner, command, ts).await? {
+            tx.rollback().await?;
+            return Ok(StepResult::Rejected);
+        }
+    }
+    if !origin.interactive {
+        queue_replies(app, &mut tx, &learner, &outcome, ts).await?;
+    }
+    tx.commit().await?;
+    Ok(StepResult::Done(learner, outcome))
+}
+
+/// Replies to a learner who is not in the conversation right now: queued with the change,
+/// to their chat or, without one, as a letter.
+async fn queue_replies(
+    app: &App,
+    tx: &mut sqlx::AnyConnection,
+    learner: &LearnerRecord,
+    outcome: &Outcome,
+    ts: i64,
+) -> crate::store::Result<()> {
+    let batch = uuid::Uuid::new_v4().simple().to_string();
+    for (n, reply) in outcome.replies().enumerate() {
+        let key = format!("reply:{}:{batch}:{n}", learner.id);
+        match (learner.tg_chat_id, learner.email.as_ref()) {
+            (Some(chat), _) => {
+                enqueue_telegram(tx, &key, &QueuedTelegram::message(chat, reply), ts).await?;
+            }
+            (None, Some(email)) => {
+                let letter = QueuedLetter {
+                    to: email.clone(),
+                    subject: tr!(
+                        app.texts,
+                        "letter-notice-subject",
+                        school = &app.school.name
+                    ),
+                    text: plain_text(&reply.text),
+                    reply_to: None,
+                    message_id: crate::email::smtp::new_message_id(
+                        app.school_mailbox.rsplit('@').next().unwrap_or("localhost"),
+                    ),
+                    in_reply_to: None,
+                    attachments: Vec::new(),
+                };
+                enqueue_letter(tx, &key, &letter, ts).await?;
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Sends with a few quick retries on temporary failures (the outbox is for the rest).
+async fn send_with_retry(
+    messenger: &dyn Messenger,
+    chat: i64,
+    reply: &Reply,
+) -> Result<i32, SendError> {
+    let mut delay = Duration::from_millis(200);
+    for _ in 0..3 {
+        match messenger.send(chat, reply).await {
+            Err(SendError::Temporary(e)) => {
+                tracing::warn!(error = %e, "send failed, retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    messenger.send(chat, reply).await
+}
+
+async fn deliver(
+    app: &App,
+    messenger: &dyn Messenger,
+    learner: &LearnerRecord,
+    origin: &Origin,
+    outcome: &Outcome,
+    answered: &mut bool,
+) {
+    if !origin.interactive {
+        return;
+    }
+    let Some(chat) = origin.chat_id.or(learner.tg_chat_id) else {
+        return;
+    };
+    for effect in &outcome.effects {
+        let result = match effect {
+            Effect::Say(reply) => send_with_retry(messenger, chat, reply).await.map(|_| ()),
+            Effect::Edit(reply) => match origin.message_id {
+                Some(id) => match messenger.edit(chat, id, reply).await {
+                    Ok(()) => Ok(()),
+                    // The message is too old or unchanged: say it anew.
+                    Err(_) => send_with_retry(messenger, chat, reply).await.map(|_| ()),
+                },
+                None => send_with_retry(messenger, chat, reply).await.map(|_| ()),
+            },
+            Effect::Toast(text) => match origin.callback_id.as_deref() {
+                Some(cb) if !*answered => {
+                    *answered = true;
+                    messenger.answer_button(cb, Some(text)).await
+                }
+                _ => Ok(()),
+            },
+            Effect::Do(_) => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::error!(learner_id = learner.id, error = %e, "reply not delivered");
+            let _ = app;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The imperative shell around the journey: loads snapshots, runs the state machine, applies
+//! its effects to the store and the outside world, and feeds results back in.
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::RwLock;
+
+use crate::config::Settings;
+use crate::domain::catalog::Catalog;
+use crate::journey::{PaymentMode, School};
+use crate::store::{self, Store};
+use crate::texts::Texts;
+
+pub mod alerts;
+pub mod commands;
+pub mod engine;
+pub mod files;
+pub mod letters;
+pub mod messenger;
+pub mod outbox;
+pub mod payments;
+pub mod staff;
+pub mod view;
+
+pub use engine::Origin;
+pub use messenger::Messenger;
+
+/// Time as the app sees it; tests move it forward instead of sleeping.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_seconds: AtomicI64,
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
+    }
+
+    pub fn advance(&self, seconds: i64) {
+        self.offset_seconds.fetch_add(seconds, Ordering::Relaxed);
+    }
+}
+
+/// Who may press staff buttons and use staff commands.
+#[derive(Debug, Clone, Default)]
+pub struct Staff {
+    pub chat_id: i64,
+    pub managers: Vec<i64>,
+    pub admins: Vec<i64>,
+}
+
+impl Staff {
+    pub fn role(&self, user_id: i64) -> Option<crate::config::StaffRole> {
+        use crate::config::StaffRole;
+        if self.admins.contains(&user_id) {
+            Some(StaffRole::Admin)
+        } else if self.managers.contains(&user_id) {
+            Some(StaffRole::Manager)
+        } else {
+            None
+        }
+    }
+}
+
+pub struct App {
+    pub texts: Texts,
+    pub store: Store,
+    pub school: School,
+    pub staff: Staff,
+    pub clock: Clock,
+    pub payments: payments::Provider,
+    pub files: files::DocumentFiles,
+    /// Where letters go: SMTP in `serve`, the terminal in `shell`, nowhere yet when unset.
+    pub mail: Option<Arc<dyn letters::MailTransport>>,
+    pub school_mailbox: String,
+    catalog: RwLock<(Option<String>, Arc<Catalog>)>,
+}
+
+impl App {
+    pub fn new(
+        settings: &Settings,
+        store: Store,
+        payments: payments::Provider,
+        mail: Option<Arc<dyn letters::MailTransport>>,
+    ) -> Self {
+        let mode = match &payments {
+            payments::Provider::YooKassa { .. } => PaymentMode::Online,
+            payments::Provider::BankTransfer => PaymentMode::BankTransfer,
+            payments::Provider::Demo => PaymentMode::Demo,
+        };
+        let school = School {
+            name: settings.school.name.clone(),
+            email: settings.school.email.clone(),
+            phone: settings.school.phone.clone(),
+            privacy_policy_url: settings.school.privacy_policy_url.clone(),
+            consent_version: settings.school.consent_version.clone(),
+            tz: settings.school.tz(),
+            max_document_bytes: settings.storage.max_document_mb * 1024 * 1024,
+            payment_mode: mode,
+            bank_details: settings.payments.bank_details.clone(),
+        };
+        Self {
+            texts: Texts::russian(),
+            store,
+            school,
+            staff: Staff {
+                chat_id: settings.telegram.staff_chat_id,
+                managers: settings.telegram.staff_user_ids.clone(),
+                admins: settings.telegram.admin_user_ids.clone(),
+            },
+            clock: Clock::default(),
+            payments,
+            files: files::DocumentFiles::new(settings.storage.documents_dir.clone()),
+            mail,
+            school_mailbox: settings.school.email.clone(),
+            catalog: RwLock::new((None, Arc::new(Catalog::default()))),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The catalog, re-read when an import changed it (any instance may have imported).
+    pub async fn catalog(&self) -> store::Result<Arc<Catalog>> {
+        let mut conn = self.store.pool().acquire().await?;
+        let version = store::catalog::version(&mut conn).await?;
+        {
+            let cached = self.catalog.read().await;
+            if cached.0 == version && version.is_some() {
+                return Ok(cached.1.clone());
+            }
+        }
+        let fresh = Arc::new(store::catalog::load(&mut conn).await?);
+        *self.catalog.write().await = (version, fresh.clone());
+        Ok(fresh)
+    }
+}

@@ -1,0 +1,238 @@
+//! Messages queued in the outbox (written in the transaction that causes them) and the
+//! worker that delivers them with retries: letters by email, messages and files to Telegram.
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+
+use super::letters::QueuedLetter;
+use super::messenger::{Messenger, SendError};
+use super::App;
+use crate::journey::action::Action;
+use crate::journey::reply::{Button, Reply};
+use crate::store::{self, outbox};
+
+pub const TELEGRAM: &str = "telegram";
+pub const EMAIL: &str = "email";
+const MAX_ATTEMPTS: i64 = 12;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutButton {
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// A Telegram message or file waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum QueuedTelegram {
+    Message {
+        chat_id: i64,
+        text: String,
+        buttons: Vec<Vec<OutButton>>,
+        menu: bool,
+    },
+    /// A stored document sent into a chat (staff review).
+    File {
+        chat_id: i64,
+        storage_key: String,
+        file_name: String,
+        caption: String,
+    },
+}
+
+impl QueuedTelegram {
+    pub fn message(chat_id: i64, reply: &Reply) -> Self {
+        Self::Message {
+            chat_id,
+            text: reply.text.clone(),
+            buttons: reply
+                .buttons
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|b| match b {
+                            Button::Action { label, action } => OutButton {
+                                label: label.clone(),
+                                data: Some(action.encode()),
+                                url: None,
+                            },
+                            Button::Url { label, url } => OutButton {
+                                label: label.clone(),
+                                data: None,
+                                url: Some(url.clone()),
+                            },
+                        })
+                        .collect()
+                })
+                .collect(),
+            menu: reply.menu,
+        }
+    }
+}
+
+/// Rebuilds the reply of a queued message.
+pub fn to_reply(text: &str, buttons: &[Vec<OutButton>], menu: bool) -> Reply {
+    Reply {
+        text: text.to_owned(),
+        buttons: buttons
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .filter_map(|b| match (&b.data, &b.url) {
+                        (Some(d), _) => Action::parse(d).map(|a| Button::action(&b.label, a)),
+                        (None, Some(u)) => Some(Button::url(&b.label, u)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect(),
+        menu,
+    }
+}
+
+pub async fn enqueue_telegram(
+    conn: &mut AnyConnection,
+    key: &str,
+    item: &QueuedTelegram,
+    now: i64,
+) -> store::Result<bool> {
+    outbox::enqueue(conn, TELEGRAM, key, &store::to_json(item), now).await
+}
+
+pub async fn enqueue_letter(
+    conn: &mut AnyConnection,
+    key: &str,
+    letter: &QueuedLetter,
+    now: i64,
+) -> store::Result<bool> {
+    outbox::enqueue(conn, EMAIL, key, &store::to_json(letter), now).await
+}
+
+/// Seconds to wait before the n-th retry: 5 s, 10 s, 20 s … up to an hour.
+pub fn backoff(attempt: i64) -> i64 {
+    (5_i64 << attempt.clamp(0, 10)).min(3600)
+}
+
+enum Delivery {
+    Sent,
+    Retry(String),
+    Fail(String),
+}
+
+async fn deliver_telegram(app: &App, messenger: &dyn Messenger, item: &QueuedTelegram) -> Delivery {
+    let result = match item {
+        QueuedTelegram::Message {
+            chat_id,
+            text,
+            buttons,
+            menu,
+        } => messenger
+            .send(*chat_id, &to_reply(text, buttons, *menu))
+            .await
+            .map(|_| ()),
+        QueuedTelegram::File {
+            chat_id,
+            storage_key,
+            file_name,
+            caption,
+        } => match app.files.get(storage_key).await {
+            Ok(bytes) => messenger
+                .send_file(*chat_id, file_name, bytes, caption)
+                .await
+                .map(|_| ()),
+            Err(e) => return Delivery::Fail(format!("document file unreadable: {e}")),
+        },
+    };
+    match result {
+        Ok(()) => Delivery::Sent,
+        Err(SendError::Temporary(e)) => Delivery::Retry(e),
+        Err(SendError::Permanent(e)) => Delivery::Fail(e),
+    }
+}
+
+/// Delivers what is due on one channel; returns how many items were handled.
+pub async fn run_once(
+    app: &App,
+    messenger: &dyn Messenger,
+    channel: &str,
+) -> anyhow::Result<usize> {
+    if channel == EMAIL && app.mail.is_none() {
+        return Ok(0);
+    }
+    let now = app.now().timestamp();
+    let items = {
+        let mut conn = app.store.pool().acquire().await?;
+        outbox::claim(&mut conn, app.store.backend(), channel, now, 120, 20).await?
+    };
+    let count = items.len();
+    for item in items {
+        let delivery = if channel == EMAIL {
+            match serde_json::from_str::<QueuedLetter>(&item.payload) {
+                Ok(letter) => match app
+                    .mail
+                    .as_ref()
+                    .expect("checked")
+                    .send(&letter.to_letter())
+                    .await
+                {
+                    Ok(()) => Delivery::Sent,
+                    Err(e) if e.is_transient() => Delivery::Retry(e.to_string()),
+                    Err(e) => Delivery::Fail(e.to_string()),
+                },
+                Err(e) => Delivery::Fail(format!("corrupt letter: {e}")),
+            }
+        } else {
+            match serde_json::from_str::<QueuedTelegram>(&item.payload) {
+                Ok(msg) => deliver_telegram(app, messenger, &msg).await,
+                Err(e) => Delivery::Fail(format!("corrupt message: {e}")),
+            }
+        };
+        let mut conn = app.store.pool().acquire().await?;
+        let now = app.now().timestamp();
+        match delivery {
+            Delivery::Sent => outbox::mark_sent(&mut conn, item.id, now).await?,
+            Delivery::Retry(why) if item.attempts < MAX_ATTEMPTS => {
+                tracing::warn!(channel, id = item.id, attempt = item.attempts, error = %why, "delivery failed, will retry");
+                outbox::retry_at(&mut conn, item.id, now + backoff(item.attempts), &why).await?
+            }
+            Delivery::Retry(why) | Delivery::Fail(why) => {
+                tracing::error!(channel, id = item.id, error = %why, "delivery failed for good");
+                outbox::mark_failed(&mut conn, item.id, &why).await?;
+                if channel == EMAIL {
+                    super::alerts::integration_failure(app, "smtp", &why).await;
+                }
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// Delivers the outbox until `shutdown`; wakes every second (queued items wait at most that).
+pub async fn run(
+    app: std::sync::Arc<App>,
+    messenger: std::sync::Arc<dyn Messenger>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        for channel in [TELEGRAM, EMAIL] {
+            loop {
+                match run_once(&app, messenger.as_ref(), channel).await {
+                    Ok(n) if n > 0 => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::error!(channel, error = %e, "outbox worker");
+                        break;
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Callback data of inline buttons: a compact text form (Telegram allows 64 bytes) that is
+//! parsed strictly. Data never carries an answer or a price: only references the server
+//! checks against the learner's own records.
+use crate::domain::catalog::ProgramKind;
+
+use super::application::Field;
+use super::documents::DocKind;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Consent(bool),
+    Catalog,
+    Section(ProgramKind, u8),
+    Course(String),
+    Enroll(String),
+    AcceptOffer(String),
+    Pay(i64),
+    CheckPayment(i64),
+    DemoPay(i64),
+    ResendCode,
+    ChangeEmail,
+    Status,
+    Form(i64),
+    FormKeep(i64, Field),
+    FormChoice(i64, Field, u8),
+    FormConfirm(i64),
+    FormEdit(i64, Option<Field>),
+    Docs(i64),
+    DocAdd(i64, DocKind),
+    DocReplace(i64, DocKind),
+    Submit(i64),
+    /// Staff: accept the whole application file.
+    StaffAccept(i64),
+    /// Staff: choose which document of the file to return.
+    StaffReturn(i64),
+    /// Staff: return this document (the reason is asked next).
+    StaffReturnDoc(i64),
+}
+
+fn program_code(p: ProgramKind) -> char {
+    match p {
+        ProgramKind::Qualification => 'q',
+        ProgramKind::Retraining => 'r',
+        ProgramKind::Vocational => 'v',
+    }
+}
+
+fn program_from(c: &str) -> Option<ProgramKind> {
+    match c {
+        "q" => Some(ProgramKind::Qualification),
+        "r" => Some(ProgramKind::Retraining),
+        "v" => Some(ProgramKind::Vocational),
+        _ => None,
+    }
+}
+
+/// Catalog ids as the catalog file allows them: keeps data short and unambiguous.
+fn catalog_id(s: &str) -> Option<String> {
+    let ok = !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    ok.then(|| s.to_owned())
+}
+
+fn id(s: &str) -> Option<i64> {
+    let n: i64 = s.parse().ok()?;
+    (n > 0 && s.len() <= 19 && !s.starts_with('0') && !s.starts_with('+')).then_some(n)
+}
+
+impl Action {
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Consent(yes) => format!("cs:{}", u8::from(*yes)),
+            Self::Catalog => "cat".into(),
+            Self::Section(p, page) => format!("sec:{}:{page}", program_code(*p)),
+            Self::Course(c) => format!("crs:{c}"),
+            Self::Enroll(g) => format!("enr:{g}"),
+            Self::AcceptOffer(g) => format!("ofr:{g}"),
+            Self::Pay(e) => format!("pay:{e}"),
+            Self::CheckPayment(e) => format!("chk:{e}"),
+            Self::DemoPay(e) => format!("demo:{e}"),
+            Self::ResendCode => "rc".into(),
+            Self::ChangeEmail => "ce".into(),
+            Self::Status => "st".into(),
+            Self::Form(e) => format!("frm:{e}"),
+            Self::FormKeep(e, f) => format!("fk:{e}:{}", f.key()),
+            Self::FormChoice(e, f, n) => format!("fc:{e}:{}:{n}", f.key()),
+            Self::FormConfirm(e) => format!("fok:{e}"),
+            Self::FormEdit(e, None) => format!("fed:{e}"),
+            Self::FormEdit(e, Some(f)) => format!("fed:{e}:{}", f.key()),
+            Self::Docs(e) => format!("doc:{e}"),
+            Self::DocAdd(e, k) => format!("dad:{e}:{}", k.key()),
+            Self::DocReplace(e, k) => format!("drp:{e}:{}", k.key()),
+            Self::Submit(e) => format!("sub:{e}"),
+            Self::StaffAccept(e) => format!("sa:{e}"),
+            Self::StaffReturn(e) => format!("sr:{e}"),
+            Self::StaffReturnDoc(d) => format!("srd:{d}"),
+        }
+    }
+
+    /// Parses callback data; anything malformed, too long or unknown is `None`.
+    pub fn parse(data: &str) -> Option<Self> {
+        if data.len() > 64 {
+            return None;
+        }
+        let parts: Vec<&str> = data.split(':').collect();
+        Some(match parts.as_slice() {
+            ["cs", "1"] => Self::Consent(true),
+            ["cs", "0"] => Self::Consent(false),
+            ["cat"] => Self::Catalog,
+            ["sec", p, page] if page.len() <= 2 => {
+                Self::Section(program_from(p)?, page.parse().ok()?)
+            }
+            ["crs", c] => Self::Course(catalog_id(c)?),
+            ["enr", g] => Self::Enroll(catalog_id(g)?),
+            ["ofr", g] => Self::AcceptOffer(catalog_id(g)?),
+            ["pay", e] => Self::Pay(id(e)?),
+            ["chk", e] => Self::CheckPayment(id(e)?),
+            ["demo", e] => Self::DemoPay(id(e)?),
+            ["rc"] => Self::ResendCode,
+            ["ce"] => Self::ChangeEmail,
+            ["st"] => Self::Status,
+            ["frm", e] => Self::Form(id(e)?),
+            ["fk", e, f] => Self::FormKeep(id(e)?, Field::from_key(f)?),
+            ["fc", e, f, n] if n.len() <= 2 => {
+                Self::FormChoice(id(e)?, Field::from_key(f)?, n.parse().ok()?)
+            }
+            ["fok", e] => Self::FormConfirm(id(e)?),
+            ["fed", e] => Self::FormEdit(id(e)?, None),
+            ["fed", e, f] => Self::FormEdit(id(e)?, Some(Field::from_key(f)?)),
+            ["doc", e] => Self::Docs(id(e)?),
+            ["dad", e, k] => Self::DocAdd(id(e)?, DocKind::from_key(k)?),
+            ["drp", e, k] => Self::DocReplace(id(e)?, DocKind::from_key(k)?),
+            ["sub", e] => Self::Submit(id(e)?),
+            ["sa", e] => Self::StaffAccept(id(e)?),
+            ["sr", e] => Self::StaffReturn(id(e)?),
+            ["srd", d] => Self::StaffReturnDoc(id(d)?),
+            _ => return None,
+        })
+    }
+
+    pub fn is_staff(&self) -> bool {
+        matches!(
+            self,
+            Self::StaffAccept(_) | Self::StaffReturn(_) | Self::StaffReturnDoc(_)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn samples() -> Vec<Action> {
+        vec![
+            Action::Consent(true),
+            Action::Consent(false),
+            Action::Catalog,
+            Action::Section(ProgramKind::Retraining, 3),
+            Action::Course("pk-fgos-72".into()),
+            Action::Enroll("pk-fgos-2026-12".into()),
+            Action::AcceptOffer("a".repeat(40)),
+            Action::Pay(12),
+            Action::CheckPayment(i64::MAX),
+            Action::DemoPay(1),
+            Action::ResendCode,
+            Action::ChangeEmail,
+            Action::Status,
+            Action::Form(5),
+            Action::FormKeep(5, Field::Email),
+            Action::FormChoice(5, Field::Education, 2),
+            Action::FormConfirm(5),
+            Action::FormEdit(5, None),
+            Action::FormEdit(5, Some(Field::Snils)),
+            Action::Docs(5),
+            Action::DocAdd(5, DocKind::Passport),
+            Action::DocReplace(5, DocKind::NameChange),
+            Action::Submit(5),
+            Action::StaffAccept(5),
+            Action::StaffReturn(5),
+            Action::StaffReturnDoc(77),
+        ]
+    }
+
+    #[test]
+    fn every_action_round_trips_within_telegram_limits() {
+        for a in samples() {
+            let data = a.encode();
+            assert!(data.len() <= 64, "{data}");
+            assert_eq!(Action::parse(&data), Some(a));
+        }
+    }
+
+    #[test]
+    fn tampered_data_is_refused() {
+        for bad in [
+            "",
+            "cs",
+            "cs:2",
+            "crs:",
+            "crs:UPPER",
+            "crs:a/b",
+            "pay:0",
+            "pay:-1",
+            "pay:01",
+            "pay:+5",
+            "pay:1:2",
+            "sec:x:0",
+            "sec:q:999",
+            "fk:1:unknown",
+            "sa:",
+            "srd:abc",
+            "enr:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
+            assert_eq!(Action::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics(s in "\\PC{0,80}") {
+            let _ = Action::parse(&s);
+        }
+
+        #[test]
+        fn parse_then_encode_is_identity(s in "[a-z]{1,4}(:[a-z0-9-]{1,12}){0,3}") {
+            if let Some(a) = Action::parse(&s) {
+                prop_assert_eq!(a.encode(), s);
+            }
+        }
+    }
+}

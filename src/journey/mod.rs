@@ -1,0 +1,469 @@
+//! The learner's journey as a pure state machine: `step(ctx, dialogue, input) -> Outcome`.
+//!
+//! Inputs come from any channel (a Telegram message or button, a letter, the payment
+//! provider, staff, a timer); the outcome is the next dialogue state plus effects as data
+//! (replies, commands for the store and the outside world). Runtime adapters load the
+//! [`Ctx`] snapshot, apply the effects and feed the results of external calls back in as
+//! [`Event`]s. Nothing here touches the network, the database or the clock.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::catalog::Catalog;
+use crate::texts::Texts;
+use crate::tr;
+
+pub mod action;
+pub mod application;
+pub mod browse;
+pub mod documents;
+pub mod payment;
+pub mod registration;
+pub mod reply;
+pub mod status;
+pub mod view;
+
+use action::Action;
+use application::Field;
+use documents::{DocKind, FileRefusal, IncomingFile};
+use reply::{Button, Reply};
+use view::LearnerView;
+
+/// The school as the journey sees it (from configuration).
+#[derive(Debug, Clone)]
+pub struct School {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub privacy_policy_url: String,
+    pub consent_version: String,
+    pub tz: chrono_tz::Tz,
+    pub max_document_bytes: u64,
+    pub payment_mode: PaymentMode,
+    pub bank_details: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentMode {
+    /// YooKassa: a payment link.
+    Online,
+    /// No provider: bank details, staff mark the order paid.
+    BankTransfer,
+    /// `uchbot shell`: a clearly marked demo payment.
+    Demo,
+}
+
+pub struct Ctx<'a> {
+    pub texts: &'a Texts,
+    pub catalog: &'a Catalog,
+    pub school: &'a School,
+    pub now: DateTime<Utc>,
+    pub learner: &'a LearnerView,
+    /// The bot message whose button was pressed (edited in place; kept as evidence).
+    pub message_id: Option<i32>,
+}
+
+impl Ctx<'_> {
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now.with_timezone(&self.school.tz).date_naive()
+    }
+
+    pub fn ts(&self) -> i64 {
+        self.now.timestamp()
+    }
+}
+
+/// Where the conversation stands: which question the bot waits an answer to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Dialogue {
+    #[default]
+    Idle,
+    AwaitingConsent {
+        then: Option<Intent>,
+    },
+    AwaitingEmail {
+        then: Option<Intent>,
+    },
+    AwaitingCode {
+        email: String,
+        then: Option<Intent>,
+    },
+    Form {
+        enrollment: i64,
+        field: Field,
+        /// Editing one field from the summary: go back to the summary after it.
+        review: bool,
+    },
+    Documents {
+        enrollment: i64,
+        kind: DocKind,
+        replace: bool,
+    },
+}
+
+/// What the learner set out to do before the bot had to ask for consent or an email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "intent", rename_all = "snake_case")]
+pub enum Intent {
+    Enroll { group_id: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmd {
+    Help,
+    Status,
+    Cancel,
+    Catalog,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Start {
+        payload: Option<String>,
+    },
+    Command(Cmd),
+    Text(String),
+    Button(Action),
+    /// Callback data that does not parse: old, forged or from another bot version.
+    BadButton,
+    File(IncomingFile),
+    /// Stickers, voice, locations and other things the bot cannot use.
+    Unsupported,
+    Event(Event),
+}
+
+/// Results of external work and decisions made elsewhere, fed back into the journey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    EmailCodeSent {
+        email: String,
+    },
+    EmailConfirmed {
+        email: String,
+    },
+    EmailTaken {
+        email: String,
+    },
+    OfferAccepted {
+        enrollment: i64,
+        group_id: String,
+    },
+    PaymentLink {
+        enrollment: i64,
+        url: String,
+    },
+    PaymentByTransfer {
+        enrollment: i64,
+    },
+    PaymentDemo {
+        enrollment: i64,
+    },
+    PaymentUnavailable {
+        enrollment: i64,
+    },
+    PaymentStillPending {
+        enrollment: i64,
+    },
+    /// Trusted: read back from the provider, marked by staff, or the shell's demo.
+    PaymentConfirmed {
+        enrollment: i64,
+        via: &'static str,
+    },
+    PaymentCanceled {
+        enrollment: i64,
+    },
+    DocumentStored {
+        enrollment: i64,
+        kind: DocKind,
+        file_name: String,
+        duplicate: bool,
+    },
+    DocumentRefused {
+        enrollment: i64,
+        reason: FileRefusal,
+    },
+    ReviewAccepted {
+        enrollment: i64,
+    },
+    DocumentReturned {
+        enrollment: i64,
+        kind: DocKind,
+        file_name: String,
+        reason: String,
+    },
+}
+
+/// State changes and outside work, executed by the runtime. Commands marked as guards in
+/// [`Command::is_guard`] return whether they applied; when one did not, the whole outcome
+/// is dropped (another update or instance already did it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    RecordConsent {
+        granted: bool,
+    },
+    SendEmailCode {
+        email: String,
+    },
+    SpendCodeAttempt,
+    ConfirmEmail {
+        email: String,
+    },
+    AcceptOffer {
+        group_id: String,
+    },
+    RequestPayment {
+        enrollment: i64,
+        fresh: bool,
+    },
+    CheckPayment {
+        enrollment: i64,
+    },
+    MarkPaid {
+        enrollment: i64,
+        via: &'static str,
+    },
+    SaveForm {
+        enrollment: i64,
+        fields: std::collections::BTreeMap<String, String>,
+        completed: bool,
+    },
+    StoreDocument {
+        enrollment: i64,
+        kind: DocKind,
+        file: IncomingFile,
+        replace: bool,
+    },
+    Submit {
+        enrollment: i64,
+    },
+    AlertStaff(StaffAlert),
+}
+
+impl Command {
+    pub fn is_guard(&self) -> bool {
+        matches!(self, Self::MarkPaid { .. } | Self::Submit { .. })
+    }
+
+    /// Commands that call outside services: run after the step is committed, their result
+    /// comes back as an [`Event`].
+    pub fn is_external(&self) -> bool {
+        matches!(
+            self,
+            Self::SendEmailCode { .. }
+                | Self::ConfirmEmail { .. }
+                | Self::AcceptOffer { .. }
+                | Self::RequestPayment { .. }
+                | Self::CheckPayment { .. }
+                | Self::StoreDocument { .. }
+        )
+    }
+}
+
+/// Alerts for the staff chat; the runtime renders them with the learner's name and course.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffAlert {
+    NewLearner,
+    OfferAccepted { enrollment: i64 },
+    Paid { enrollment: i64 },
+    PaymentCanceled { enrollment: i64 },
+    ApplicationReady { enrollment: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// A new message to the learner.
+    Say(Reply),
+    /// Replace the message whose button was pressed (menus, navigation).
+    Edit(Reply),
+    /// The short answer to a button press.
+    Toast(String),
+    Do(Command),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub dialogue: Dialogue,
+    pub effects: Vec<Effect>,
+}
+
+impl Outcome {
+    pub fn stay(dialogue: Dialogue) -> Self {
+        Self {
+            dialogue,
+            effects: Vec::new(),
+        }
+    }
+
+    pub fn say(mut self, reply: Reply) -> Self {
+        self.effects.push(Effect::Say(reply));
+        self
+    }
+
+    pub fn edit(mut self, reply: Reply) -> Self {
+        self.effects.push(Effect::Edit(reply));
+        self
+    }
+
+    pub fn toast(mut self, text: String) -> Self {
+        self.effects.push(Effect::Toast(text));
+        self
+    }
+
+    pub fn run(mut self, command: Command) -> Self {
+        self.effects.push(Effect::Do(command));
+        self
+    }
+
+    /// This outcome's effects, then `next`'s, ending in `next`'s dialogue.
+    pub fn then(mut self, next: Outcome) -> Self {
+        self.effects.extend(next.effects);
+        self.dialogue = next.dialogue;
+        self
+    }
+
+    pub fn to(mut self, dialogue: Dialogue) -> Self {
+        self.dialogue = dialogue;
+        self
+    }
+
+    pub fn replies(&self) -> impl Iterator<Item = &Reply> {
+        self.effects.iter().filter_map(|e| match e {
+            Effect::Say(r) | Effect::Edit(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    pub fn commands(&self) -> impl Iterator<Item = &Command> {
+        self.effects.iter().filter_map(|e| match e {
+            Effect::Do(c) => Some(c),
+            _ => None,
+        })
+    }
+}
+
+/// The transition function.
+pub fn step(ctx: &Ctx, dialogue: Dialogue, input: Input) -> Outcome {
+    match input {
+        Input::Start { payload } => registration::start(ctx, dialogue, payload.as_deref()),
+        Input::Command(Cmd::Help) => Outcome::stay(dialogue).say(status::help(ctx)),
+        Input::Command(Cmd::Status) => Outcome::stay(dialogue).say(status::status(ctx)),
+        Input::Command(Cmd::Cancel) => cancel(ctx, dialogue),
+        Input::Command(Cmd::Catalog) => Outcome::stay(dialogue).say(browse::sections(ctx)),
+        Input::Button(action) => button(ctx, dialogue, action),
+        Input::BadButton => Outcome::stay(dialogue).toast(tr!(ctx.texts, "button-outdated")),
+        Input::Text(text) => text_input(ctx, dialogue, text.trim()),
+        Input::File(file) => documents::file(ctx, dialogue, file),
+        Input::Unsupported => Outcome::stay(dialogue.clone()).say(unsupported(ctx, &dialogue)),
+        Input::Event(event) => on_event(ctx, dialogue, event),
+    }
+}
+
+fn button(ctx: &Ctx, dialogue: Dialogue, action: Action) -> Outcome {
+    use Action as A;
+    match action {
+        A::Consent(granted) => registration::consent(ctx, dialogue, granted),
+        A::ResendCode => registration::resend_code(ctx, dialogue),
+        A::ChangeEmail => registration::change_email(ctx, dialogue),
+        A::Catalog => Outcome::stay(dialogue).edit(browse::sections(ctx)),
+        A::Section(program, page) => {
+            Outcome::stay(dialogue).edit(browse::section(ctx, program, page))
+        }
+        A::Course(id) => Outcome::stay(dialogue).edit(browse::course_card(ctx, &id)),
+        A::Enroll(group) => browse::enroll(ctx, dialogue, &group),
+        A::AcceptOffer(group) => browse::accept_offer(ctx, dialogue, &group),
+        A::Status => Outcome::stay(dialogue).say(status::status(ctx)),
+        A::Pay(e) => payment::button(ctx, dialogue, payment::PayButton::NewLink, e),
+        A::CheckPayment(e) => payment::button(ctx, dialogue, payment::PayButton::Check, e),
+        A::DemoPay(e) => payment::button(ctx, dialogue, payment::PayButton::Demo, e),
+        A::Form(e) => application::open(ctx, dialogue, e),
+        A::FormKeep(e, field) => application::keep(ctx, dialogue, e, field),
+        A::FormChoice(e, field, n) => application::choice(ctx, dialogue, e, field, n),
+        A::FormConfirm(e) => application::confirm(ctx, dialogue, e),
+        A::FormEdit(e, field) => application::edit(ctx, dialogue, e, field),
+        A::Docs(e) => documents::open(ctx, dialogue, e),
+        A::DocAdd(e, kind) => documents::add(ctx, dialogue, e, kind, false),
+        A::DocReplace(e, kind) => documents::add(ctx, dialogue, e, kind, true),
+        A::Submit(e) => documents::submit(ctx, dialogue, e),
+        // Staff buttons are routed to the staff handler before the journey; one that
+        // arrives here was pressed by a learner.
+        A::StaffAccept(_) | A::StaffReturn(_) | A::StaffReturnDoc(_) => {
+            Outcome::stay(dialogue).toast(tr!(ctx.texts, "staff-only"))
+        }
+    }
+}
+
+fn text_input(ctx: &Ctx, dialogue: Dialogue, text: &str) -> Outcome {
+    match dialogue {
+        Dialogue::AwaitingEmail { then } => registration::email_given(ctx, then, text),
+        Dialogue::AwaitingCode { email, then } => registration::code_given(ctx, email, then, text),
+        Dialogue::Form {
+            enrollment,
+            field,
+            review,
+        } => application::answer(ctx, enrollment, field, review, text),
+        d @ Dialogue::Documents { .. } => {
+            Outcome::stay(d.clone()).say(documents::waiting_for_file(ctx, &d))
+        }
+        d @ Dialogue::AwaitingConsent { .. } => {
+            Outcome::stay(d).say(registration::consent_request(ctx))
+        }
+        Dialogue::Idle => Outcome::stay(Dialogue::Idle).say(status::not_understood(ctx)),
+    }
+}
+
+fn cancel(ctx: &Ctx, dialogue: Dialogue) -> Outcome {
+    let text = match dialogue {
+        Dialogue::Idle => tr!(ctx.texts, "cancel-nothing"),
+        _ => tr!(ctx.texts, "cancel-done"),
+    };
+    Outcome::stay(Dialogue::Idle).say(
+        Reply::text(text)
+            .with_menu()
+            .button(Button::action(tr!(ctx.texts, "btn-status"), Action::Status)),
+    )
+}
+
+fn unsupported(ctx: &Ctx, dialogue: &Dialogue) -> Reply {
+    match dialogue {
+        Dialogue::Documents { .. } => documents::waiting_for_file(ctx, dialogue),
+        _ => Reply::text(tr!(ctx.texts, "unsupported-message")),
+    }
+}
+
+fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
+    use Event as E;
+    match event {
+        E::EmailCodeSent { email } => registration::code_sent(ctx, dialogue, &email),
+        E::EmailConfirmed { email } => registration::email_confirmed(ctx, dialogue, &email),
+        E::EmailTaken { email } => registration::email_taken(ctx, &email),
+        E::OfferAccepted {
+            enrollment,
+            group_id,
+        } => browse::offer_accepted(ctx, dialogue, enrollment, &group_id),
+        E::PaymentLink { .. }
+        | E::PaymentByTransfer { .. }
+        | E::PaymentDemo { .. }
+        | E::PaymentUnavailable { .. }
+        | E::PaymentStillPending { .. }
+        | E::PaymentConfirmed { .. }
+        | E::PaymentCanceled { .. } => payment::on_event(ctx, dialogue, event),
+        E::DocumentStored { .. }
+        | E::DocumentRefused { .. }
+        | E::ReviewAccepted { .. }
+        | E::DocumentReturned { .. } => documents::on_event(ctx, dialogue, event),
+    }
+}
+
+/// The learner-facing explanation of a refused value.
+pub fn explain(t: &Texts, e: &crate::domain::personal::ValidationError) -> String {
+    t.get(e.message_id(), Some(&e.args()))
+}
+
+/// A reply for a button that refers to something the learner does not have (forged data,
+/// or another learner's enrollment).
+pub(crate) fn stale(ctx: &Ctx, dialogue: Dialogue) -> Outcome {
+    Outcome::stay(dialogue).toast(tr!(ctx.texts, "button-outdated"))
+}
+
+#[cfg(test)]
+pub(crate) mod testkit;

@@ -1,0 +1,119 @@
+//! What the journey knows of a learner when it decides: a snapshot read from the store
+//! before each step, so the state machine itself does no I/O.
+use std::collections::BTreeMap;
+
+use super::documents::DocKind;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consent {
+    NotAsked,
+    Given { version: String },
+    Refused,
+    Withdrawn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCode {
+    pub email: String,
+    pub code_hash: String,
+    pub attempts_left: i64,
+    pub sends: i64,
+    pub sent_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Pending,
+    Succeeded,
+    Canceled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentView {
+    pub id: String,
+    pub status: PaymentStatus,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocStatus {
+    Received,
+    Accepted,
+    Returned,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocView {
+    pub id: i64,
+    pub kind: DocKind,
+    pub file_name: String,
+    pub status: DocStatus,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Review {
+    Pending,
+    Accepted,
+    Returned { note: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentView {
+    pub id: i64,
+    pub course_id: String,
+    pub group_id: String,
+    pub order_status: OrderStatus,
+    pub amount_kopecks: i64,
+    pub payment: Option<PaymentView>,
+    pub form: BTreeMap<String, String>,
+    pub form_completed: bool,
+    /// Current documents (replaced ones are not shown).
+    pub documents: Vec<DocView>,
+    pub enrolled: bool,
+    pub review: Option<Review>,
+}
+
+impl EnrollmentView {
+    pub fn paid(&self) -> bool {
+        self.order_status == OrderStatus::Paid
+    }
+
+    pub fn docs_of(&self, kind: DocKind) -> impl Iterator<Item = &DocView> {
+        self.documents.iter().filter(move |d| d.kind == kind)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnerView {
+    pub id: i64,
+    pub tg_user_id: Option<i64>,
+    pub display_name: String,
+    pub consent: Consent,
+    pub email: Option<String>,
+    pub pending_code: Option<PendingCode>,
+    /// Fields of the learner's last completed application, to prefill a new one.
+    pub previous_form: BTreeMap<String, String>,
+    pub enrollments: Vec<EnrollmentView>,
+}
+
+impl LearnerView {
+    pub fn consented(&self, version: &str) -> bool {
+        matches!(&self.consent, Consent::Given { version: v } if v == version)
+    }
+
+    pub fn enrollment(&self, id: i64) -> Option<&EnrollmentView> {
+        self.enrollments.iter().find(|e| e.id == id)
+    }
+
+    pub fn enrollment_in(&self, group_id: &str) -> Option<&EnrollmentView> {
+        self.enrollments.iter().find(|e| e.group_id == group_id)
+    }
+}

@@ -1,0 +1,150 @@
+//! `uchbot serve`: the bot, the HTTP endpoints and the background workers, until SIGTERM.
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use teloxide::Bot;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::letters::MailTransport;
+use crate::app::payments::Provider;
+use crate::app::{App, Messenger};
+use crate::config::Settings;
+use crate::email::smtp::{Mailer, SmtpParams};
+use crate::payments::{YooKassa, YooKassaParams};
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+pub fn payment_provider(settings: &Settings) -> anyhow::Result<Provider> {
+    let p = &settings.payments;
+    if p.shop_id.is_empty() {
+        return Ok(Provider::BankTransfer);
+    }
+    let client = YooKassa::new(YooKassaParams {
+        api_url: p.api_url.clone(),
+        shop_id: p.shop_id.clone(),
+        secret_key: p.secret_key.clone().expect("validated with shop_id"),
+        return_url: p.return_url.clone(),
+        timeout: Duration::from_secs(15),
+    })
+    .map_err(|e| anyhow::anyhow!("config: payments: {e}"))?;
+    Ok(Provider::YooKassa {
+        client,
+        vat_code: p.vat_code,
+    })
+}
+
+pub fn mail_transport(settings: &Settings) -> anyhow::Result<Option<Arc<dyn MailTransport>>> {
+    let s = &settings.smtp;
+    if s.url.is_empty() {
+        return Ok(None);
+    }
+    let from = if s.from.is_empty() {
+        format!("{} <{}>", settings.school.name, settings.school.email)
+    } else {
+        s.from.clone()
+    };
+    let mailer = Mailer::new(&SmtpParams {
+        url: s.url.clone(),
+        username: s.username.clone(),
+        password: s.password.clone(),
+        from,
+        timeout: Duration::from_secs(30),
+        ca_file: None,
+    })
+    .map_err(|e| anyhow::anyhow!("config: smtp.url: {e}"))?;
+    Ok(Some(Arc::new(mailer)))
+}
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    init_tracing();
+    let token = settings.require_token()?.expose_secret().to_owned();
+    let store = crate::cli::open_store(&settings).await?;
+    let mail = mail_transport(&settings)?;
+    if mail.is_none() {
+        tracing::warn!("smtp.url is empty: letters wait in the outbox until it is set");
+    }
+    let app = Arc::new(App::new(
+        &settings,
+        store,
+        payment_provider(&settings)?,
+        mail,
+    ));
+    app.catalog().await?;
+    let bot = Bot::new(token).set_api_url(settings.telegram.api_url.clone());
+    let running = crate::telegram::runner::start(app.clone(), bot).await?;
+    let messenger: Arc<dyn Messenger> = running.messenger.clone();
+
+    let stop = CancellationToken::new();
+    let listener = tokio::net::TcpListener::bind(settings.http.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("http.bind {}: {e}", settings.http.bind))?;
+    tracing::info!(bind = %settings.http.bind, "HTTP endpoints up");
+    let router = crate::http::router(crate::http::HttpState {
+        app: app.clone(),
+        messenger: messenger.clone(),
+    });
+    let http_stop = stop.clone();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move { http_stop.cancelled().await })
+            .await
+    });
+    let recheck = tokio::spawn(recheck_loop(
+        app.clone(),
+        messenger.clone(),
+        Duration::from_secs(settings.payments.recheck_seconds.max(10)),
+        stop.clone(),
+    ));
+
+    shutdown_signal().await;
+    tracing::info!("stopping: finishing updates in progress");
+    stop.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(9), running.stop()).await;
+    let _ = http.await;
+    let _ = recheck.await;
+    app.store.close().await;
+    Ok(())
+}
+
+async fn recheck_loop(
+    app: Arc<App>,
+    messenger: Arc<dyn Messenger>,
+    every: Duration,
+    stop: CancellationToken,
+) {
+    if !matches!(app.payments, Provider::YooKassa { .. }) {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        if let Err(e) = crate::http::recheck_pending_payments(&app, messenger.as_ref()).await {
+            tracing::warn!(error = %e, "pending payments re-check failed");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,243 @@
+//! [`Messenger`] over the Telegram Bot API (teloxide): replies become messages with inline
+//! keyboards in Telegram HTML; 429 answers are waited out, other failures classified.
+use std::time::Duration;
+
+use async_trait::async_trait;
+use teloxide::net::Download;
+use teloxide::payloads::{
+    AnswerCallbackQuerySetters, EditMessageTextSetters, SendDocumentSetters, SendMessageSetters,
+};
+use teloxide::prelude::*;
+use teloxide::types::{
+    ChatId, FileId, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
+    KeyboardButton, KeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, ReplyMarkup,
+};
+use teloxide::{ApiError, RequestError};
+
+use crate::app::messenger::{Messenger, SendError};
+use crate::journey::reply::{Button, Reply};
+use crate::texts::Texts;
+use crate::tr;
+
+/// The longest flood-control pause worth waiting inside a call; longer ones go back to the
+/// caller as temporary failures (the outbox retries later).
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct TelegramMessenger {
+    bot: Bot,
+    menu: KeyboardMarkup,
+}
+
+/// The main menu under the input field.
+pub fn main_menu(t: &Texts) -> KeyboardMarkup {
+    KeyboardMarkup::new(vec![
+        vec![
+            KeyboardButton::new(tr!(t, "menu-catalog")),
+            KeyboardButton::new(tr!(t, "menu-status")),
+        ],
+        vec![KeyboardButton::new(tr!(t, "menu-help"))],
+    ])
+    .resize_keyboard()
+    .persistent()
+}
+
+pub fn inline_keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
+    if reply.buttons.is_empty() {
+        return None;
+    }
+    let rows = reply.buttons.iter().map(|row| {
+        row.iter()
+            .filter_map(|b| match b {
+                Button::Action { label, action } => Some(InlineKeyboardButton::callback(
+                    label.clone(),
+                    action.encode(),
+                )),
+                Button::Url { label, url } => reqwest::Url::parse(url)
+                    .ok()
+                    .map(|u| InlineKeyboardButton::url(label.clone(), u)),
+            })
+            .collect::<Vec<_>>()
+    });
+    Some(InlineKeyboardMarkup::new(rows))
+}
+
+fn classify(e: RequestError) -> SendError {
+    match e {
+        RequestError::Network(e) => SendError::Temporary(e.to_string()),
+        RequestError::RetryAfter(s) => {
+            SendError::Temporary(format!("flood control: retry after {}s", s.seconds()))
+        }
+        RequestError::Api(
+            ApiError::BotBlocked | ApiError::ChatNotFound | ApiError::UserDeactivated,
+        ) => SendError::Permanent(e.to_string()),
+        RequestError::Api(ApiError::Unknown(ref s))
+            if s.contains("Internal Server Error") || s.contains("Bad Gateway") =>
+        {
+            SendError::Temporary(e.to_string())
+        }
+        other => SendError::Permanent(other.to_string()),
+    }
+}
+
+/// Runs a request, waiting out flood control (429 `retry_after`) a few times.
+async fn with_flood_wait<T, F, Fut>(mut call: F) -> Result<T, SendError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, RequestError>>,
+{
+    for _ in 0..3 {
+        match call().await {
+            Err(RequestError::RetryAfter(s)) if s.duration() <= MAX_INLINE_WAIT => {
+                tracing::warn!(seconds = s.seconds(), "Telegram flood control; waiting");
+                tokio::time::sleep(s.duration()).await;
+            }
+            other => return other.map_err(classify),
+        }
+    }
+    call().await.map_err(classify)
+}
+
+impl TelegramMessenger {
+    pub fn new(bot: Bot, texts: &Texts) -> Self {
+        Self {
+            bot,
+            menu: main_menu(texts),
+        }
+    }
+
+    pub fn bot(&self) -> &Bot {
+        &self.bot
+    }
+
+    fn markup(&self, reply: &Reply) -> Option<ReplyMarkup> {
+        // A message carries one keyboard: the inline one wins; the menu, once shown, stays.
+        match inline_keyboard(reply) {
+            Some(k) => Some(ReplyMarkup::InlineKeyboard(k)),
+            None if reply.menu => Some(ReplyMarkup::Keyboard(self.menu.clone())),
+            None => None,
+        }
+    }
+}
+
+fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    }
+}
+
+#[async_trait]
+impl Messenger for TelegramMessenger {
+    async fn send(&self, chat_id: i64, reply: &Reply) -> Result<i32, SendError> {
+        let markup = self.markup(reply);
+        let sent = with_flood_wait(|| {
+            let mut req = self
+                .bot
+                .send_message(ChatId(chat_id), reply.text.clone())
+                .parse_mode(ParseMode::Html)
+                .link_preview_options(no_preview());
+            if let Some(m) = markup.clone() {
+                req = req.reply_markup(m);
+            }
+            async move { req.await }
+        })
+        .await?;
+        Ok(sent.id.0)
+    }
+
+    async fn edit(&self, chat_id: i64, message_id: i32, reply: &Reply) -> Result<(), SendError> {
+        let keyboard = inline_keyboard(reply);
+        with_flood_wait(|| {
+            let mut req = self
+                .bot
+                .edit_message_text(ChatId(chat_id), MessageId(message_id), reply.text.clone())
+                .parse_mode(ParseMode::Html)
+                .link_preview_options(no_preview());
+            if let Some(k) = keyboard.clone() {
+                req = req.reply_markup(k);
+            }
+            async move { req.await }
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn answer_button(&self, callback_id: &str, text: Option<&str>) -> Result<(), SendError> {
+        let id = teloxide::types::CallbackQueryId(callback_id.to_owned());
+        with_flood_wait(|| {
+            let mut req = self.bot.answer_callback_query(id.clone());
+            if let Some(t) = text {
+                req = req.text(t.chars().take(200).collect::<String>());
+            }
+            async move { req.await }
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn send_file(
+        &self,
+        chat_id: i64,
+        file_name: &str,
+        bytes: Vec<u8>,
+        caption: &str,
+    ) -> Result<i32, SendError> {
+        let sent = with_flood_wait(|| {
+            let req = self
+                .bot
+                .send_document(
+                    ChatId(chat_id),
+                    InputFile::memory(bytes.clone()).file_name(file_name.to_owned()),
+                )
+                .caption(caption.to_owned());
+            async move { req.await }
+        })
+        .await?;
+        Ok(sent.id.0)
+    }
+
+    async fn ask_reply(&self, chat_id: i64, text: &str) -> Result<i32, SendError> {
+        let sent = with_flood_wait(|| {
+            let req = self
+                .bot
+                .send_message(ChatId(chat_id), text.to_owned())
+                .reply_markup(ReplyMarkup::ForceReply(ForceReply::new().selective()));
+            async move { req.await }
+        })
+        .await?;
+        Ok(sent.id.0)
+    }
+
+    async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError> {
+        let file = with_flood_wait(|| {
+            let req = self.bot.get_file(FileId(file_id.to_owned()));
+            async move { req.await }
+        })
+        .await?;
+        if u64::from(file.meta.size) > max_bytes {
+            return Err(SendError::Permanent(format!(
+                "file too large: {} bytes",
+                file.meta.size
+            )));
+        }
+        let mut buffer = Vec::with_capacity(file.meta.size as usize);
+        tokio::time::timeout(
+            Duration::from_secs(120),
+            self.bot.download_file(&file.path, &mut buffer),
+        )
+        .await
+        .map_err(|_| SendError::Temporary("download timed out".into()))?
+        .map_err(|e| SendError::Temporary(e.to_string()))?;
+        if buffer.len() as u64 > max_bytes {
+            return Err(SendError::Permanent(format!(
+                "file too large: {} bytes",
+                buffer.len()
+            )));
+        }
+        Ok(buffer)
+    }
+}

@@ -1,0 +1,235 @@
+//! The update handler tree (dptree): staff buttons and replies, learners' messages and
+//! buttons, everything else ignored. Updates become journey inputs here; the journey and
+//! the engine do the rest.
+use std::sync::Arc;
+
+use rand::Rng;
+use teloxide::dispatching::{DpHandlerDescription, UpdateFilterExt};
+use teloxide::dptree;
+use teloxide::prelude::*;
+use teloxide::types::{ChatKind, MediaKind, MessageKind, User};
+
+use super::bot::TelegramMessenger;
+use crate::app::{engine, staff, App, Origin};
+use crate::journey::action::Action;
+use crate::journey::documents::IncomingFile;
+use crate::journey::{Cmd, Input};
+use crate::store::learners;
+use crate::tr;
+
+pub type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+pub type Handler = dptree::Handler<'static, HandlerResult, DpHandlerDescription>;
+
+/// Observers of handled updates (the shell waits for the bot to finish answering).
+pub type Handled = tokio::sync::broadcast::Sender<i64>;
+
+pub fn schema() -> Handler {
+    dptree::entry()
+        .branch(Update::filter_callback_query().endpoint(on_button))
+        .branch(Update::filter_message().endpoint(on_message))
+}
+
+fn display_name(user: &User) -> String {
+    match &user.last_name {
+        Some(last) => format!("{} {last}", user.first_name),
+        None => user.first_name.clone(),
+    }
+}
+
+fn new_mail_token() -> String {
+    hex::encode(rand::thread_rng().gen::<[u8; 8]>())
+}
+
+async fn learner_for(app: &App, user: &User, chat_id: i64) -> anyhow::Result<i64> {
+    let mut conn = app.store.pool().acquire().await?;
+    let learner = learners::ensure_telegram(
+        &mut conn,
+        user.id.0 as i64,
+        chat_id,
+        user.username.as_deref(),
+        &display_name(user),
+        &new_mail_token(),
+        app.now().timestamp(),
+    )
+    .await?;
+    Ok(learner.id)
+}
+
+/// `/start payload`, `/help@bot` … → a journey input; menu labels count as commands.
+pub fn text_input(app: &App, text: &str) -> Input {
+    let t = &app.texts;
+    if let Some(rest) = text.strip_prefix('/') {
+        let (command, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let command = command.split('@').next().unwrap_or("").to_lowercase();
+        return match command.as_str() {
+            "start" => Input::Start {
+                payload: Some(args.trim().to_owned()).filter(|p| !p.is_empty()),
+            },
+            "help" => Input::Command(Cmd::Help),
+            "status" => Input::Command(Cmd::Status),
+            "cancel" => Input::Command(Cmd::Cancel),
+            "catalog" => Input::Command(Cmd::Catalog),
+            _ => Input::Text(text.to_owned()),
+        };
+    }
+    if text == tr!(t, "menu-catalog") {
+        Input::Command(Cmd::Catalog)
+    } else if text == tr!(t, "menu-status") {
+        Input::Command(Cmd::Status)
+    } else if text == tr!(t, "menu-help") {
+        Input::Command(Cmd::Help)
+    } else {
+        Input::Text(text.to_owned())
+    }
+}
+
+fn message_input(app: &App, msg: &Message) -> Input {
+    let MessageKind::Common(common) = &msg.kind else {
+        return Input::Unsupported;
+    };
+    match &common.media_kind {
+        MediaKind::Text(text) => text_input(app, &text.text),
+        MediaKind::Document(doc) => Input::File(IncomingFile {
+            file_id: doc.document.file.id.0.clone(),
+            name: doc.document.file_name.clone(),
+            mime: doc.document.mime_type.as_ref().map(|m| m.to_string()),
+            size: Some(u64::from(doc.document.file.size)),
+            photo: false,
+        }),
+        MediaKind::Photo(photo) => match photo.photo.iter().max_by_key(|p| p.width * p.height) {
+            Some(best) => Input::File(IncomingFile {
+                file_id: best.file.id.0.clone(),
+                name: None,
+                mime: Some("image/jpeg".into()),
+                size: Some(u64::from(best.file.size)),
+                photo: true,
+            }),
+            None => Input::Unsupported,
+        },
+        _ => Input::Unsupported,
+    }
+}
+
+async fn on_message(
+    app: Arc<App>,
+    messenger: Arc<TelegramMessenger>,
+    handled: Handled,
+    update: Update,
+    msg: Message,
+) -> HandlerResult {
+    let result = route_message(&app, &messenger, &msg).await;
+    let _ = handled.send(update.id.0 as i64);
+    result.map_err(Into::into)
+}
+
+async fn route_message(
+    app: &App,
+    messenger: &TelegramMessenger,
+    msg: &Message,
+) -> anyhow::Result<()> {
+    let Some(user) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    if user.is_bot {
+        return Ok(());
+    }
+    let chat_id = msg.chat.id.0;
+    if chat_id == app.staff.chat_id && app.staff.chat_id != 0 {
+        return staff_message(app, messenger, user, msg).await;
+    }
+    if !matches!(msg.chat.kind, ChatKind::Private(_)) {
+        // The bot is not a group participant; it answers learners in private only.
+        return Ok(());
+    }
+    let input = message_input(app, msg);
+    let learner_id = learner_for(app, user, chat_id).await?;
+    let origin = Origin {
+        chat_id: Some(chat_id),
+        message_id: None,
+        callback_id: None,
+        tg_user_id: Some(user.id.0 as i64),
+        interactive: true,
+    };
+    engine::handle(app, messenger, learner_id, &origin, input).await
+}
+
+/// In the staff chat: a reply to a reason prompt returns the document.
+async fn staff_message(
+    app: &App,
+    messenger: &TelegramMessenger,
+    user: &User,
+    msg: &Message,
+) -> anyhow::Result<()> {
+    let (Some(reply_to), Some(text)) = (msg.reply_to_message(), msg.text()) else {
+        return Ok(());
+    };
+    let from_bot = reply_to.from.as_ref().is_some_and(|u| u.is_bot);
+    let Some(document) = reply_to
+        .text()
+        .filter(|_| from_bot)
+        .and_then(staff::prompted_document)
+    else {
+        return Ok(());
+    };
+    staff::return_reason(
+        app,
+        messenger,
+        user.id.0 as i64,
+        msg.chat.id.0,
+        document,
+        text,
+    )
+    .await
+}
+
+async fn on_button(
+    app: Arc<App>,
+    messenger: Arc<TelegramMessenger>,
+    handled: Handled,
+    update: Update,
+    query: CallbackQuery,
+) -> HandlerResult {
+    let result = route_button(&app, &messenger, &query).await;
+    let _ = handled.send(update.id.0 as i64);
+    result.map_err(Into::into)
+}
+
+async fn route_button(
+    app: &App,
+    messenger: &TelegramMessenger,
+    query: &CallbackQuery,
+) -> anyhow::Result<()> {
+    use crate::app::Messenger as _;
+    let action = query.data.as_deref().and_then(Action::parse);
+    let message = query.message.as_ref();
+    let chat_id = message.map(|m| m.chat().id.0);
+    let message_id = message.map(|m| m.id().0);
+    if let Some(action) = action.clone().filter(Action::is_staff) {
+        let (Some(chat_id), Some(message_id)) = (chat_id, message_id) else {
+            return Ok(());
+        };
+        let press = staff::Press {
+            user_id: query.from.id.0 as i64,
+            user_name: &display_name(&query.from),
+            chat_id,
+            message_id,
+            callback_id: &query.id.0,
+        };
+        return staff::button(app, messenger, &press, action).await;
+    }
+    let private = chat_id.is_some_and(|c| c == query.from.id.0 as i64);
+    if !private {
+        messenger.answer_button(&query.id.0, None).await.ok();
+        return Ok(());
+    }
+    let learner_id = learner_for(app, &query.from, query.from.id.0 as i64).await?;
+    let origin = Origin {
+        chat_id,
+        message_id,
+        callback_id: Some(query.id.0.clone()),
+        tg_user_id: Some(query.from.id.0 as i64),
+        interactive: true,
+    };
+    let input = action.map_or(Input::BadButton, Input::Button);
+    engine::handle(app, messenger, learner_id, &origin, input).await
+}

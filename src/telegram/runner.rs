@@ -1,0 +1,94 @@
+//! Starting the bot: command menu, dispatcher (long polling) and the outbox worker.
+use std::sync::Arc;
+
+use teloxide::dispatching::{Dispatcher, ShutdownToken};
+use teloxide::prelude::*;
+use teloxide::types::BotCommand;
+use teloxide::update_listeners::UpdateListener;
+use tokio_util::sync::CancellationToken;
+
+use super::bot::TelegramMessenger;
+use super::handlers::{schema, Handled};
+use crate::app::{outbox, App, Messenger};
+use crate::tr;
+
+pub struct Running {
+    pub shutdown: ShutdownToken,
+    pub workers: CancellationToken,
+    pub handled: Handled,
+    pub messenger: Arc<TelegramMessenger>,
+    pub dispatcher: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops taking updates, lets handlers finish, stops the workers.
+    pub async fn stop(self) {
+        if let Ok(done) = self.shutdown.shutdown() {
+            done.await;
+        }
+        self.workers.cancel();
+        let _ = self.dispatcher.await;
+    }
+}
+
+/// Sets the learners' command menu (the texts come from the .ftl file).
+pub async fn set_commands(app: &App, bot: &Bot) -> anyhow::Result<()> {
+    let t = &app.texts;
+    let commands = vec![
+        BotCommand::new("start", tr!(t, "command-start")),
+        BotCommand::new("catalog", tr!(t, "command-catalog")),
+        BotCommand::new("status", tr!(t, "command-status")),
+        BotCommand::new("help", tr!(t, "command-help")),
+        BotCommand::new("cancel", tr!(t, "command-cancel")),
+    ];
+    bot.set_my_commands(commands).await?;
+    Ok(())
+}
+
+/// Starts the dispatcher with long polling, and the outbox worker.
+pub async fn start(app: Arc<App>, bot: Bot) -> anyhow::Result<Running> {
+    let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
+    start_with_listener(app, bot, listener).await
+}
+
+pub async fn start_with_listener<L>(app: Arc<App>, bot: Bot, listener: L) -> anyhow::Result<Running>
+where
+    L: UpdateListener + Send + 'static,
+    L::Err: std::fmt::Debug + Send,
+{
+    set_commands(&app, &bot).await?;
+    let messenger = Arc::new(TelegramMessenger::new(bot.clone(), &app.texts));
+    let (handled, _) = tokio::sync::broadcast::channel(1024);
+    let mut dispatcher = Dispatcher::builder(bot, schema())
+        .dependencies(dptree::deps![
+            app.clone(),
+            messenger.clone(),
+            handled.clone()
+        ])
+        .default_handler(|_| async {})
+        .error_handler(
+            teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
+                "update handling failed",
+            ),
+        )
+        .build();
+    let shutdown = dispatcher.shutdown_token();
+    let workers = CancellationToken::new();
+    let dyn_messenger: Arc<dyn Messenger> = messenger.clone();
+    tokio::spawn(outbox::run(app.clone(), dyn_messenger, workers.clone()));
+    let dispatcher = tokio::spawn(async move {
+        dispatcher
+            .dispatch_with_listener(
+                listener,
+                teloxide::error_handlers::LoggingErrorHandler::with_custom_text("update listener"),
+            )
+            .await;
+    });
+    Ok(Running {
+        shutdown,
+        workers,
+        handled,
+        messenger,
+        dispatcher,
+    })
+}
