@@ -217,12 +217,6 @@ form-edit-which = Что исправить?
 form-saved = ✅ Заявление сохранено.
 form-not-paid = Заявление заполняется после оплаты курса.
 form-locked = Заявление уже отправлено на проверку, изменить его можно только через сотрудника учебного центра.
-education-higher = Высшее
-education-secondary-professional = Среднее профессиональное
-education-student-higher = Студент вуза
-education-student-college = Студент колледжа, техникума
-education-secondary-general = Среднее общее (11 классов)
-education-basic-general = Основное общее (9 классов)
 
 ## Документы
 
@@ -293,3 +287,274 @@ help =
 
     Документы можно присылать сюда или на почту { $school_email } с подтверждённого адреса.
     Если что-то пошло не так — напишите нам: { $school_email }, { $school_phone }.
+
+## Проверка введённых данных (ValidationError)
+
+## Email
+
+invalid-email-empty = Пришлите, пожалуйста, адрес электронной почты, например: ivanova@mail.ru
+
+invalid-email-spaces = В адресе почты не должно быть пробелов. Проверьте, пожалуйста, и пришлите адрес ещё раз, например: ivanova@mail.ru
+
+invalid-email-missing-at = В адресе почты не хватает знака @. Пришлите, пожалуйста, адрес целиком, например: ivanova@mail.ru
+
+invalid-email-several-at = Знак @ в адресе почты должен быть один, а здесь их несколько. Проверьте, пожалуйста, адрес, например: ivanova@mail.ru
+
+invalid-email-local-not-latin = Часть адреса до знака @ пишется латинскими буквами, а здесь есть русские — так бывает, когда не переключилась раскладка. Пришлите, пожалуйста, адрес ещё раз, например: ivanova@mail.ru
+
+invalid-email-local-part = Часть адреса до знака @ записана с ошибкой: в ней бывают латинские буквы, цифры, точка, дефис и подчёркивание, а точка не ставится в начале, в конце и два раза подряд. Пример: ivanova.m@mail.ru
+
+invalid-email-domain = Часть адреса после знака @ записана с ошибкой: там должно быть имя почтового сервиса с точкой, например mail.ru, yandex.ru или gmail.com. Проверьте, пожалуйста, адрес.
+
+invalid-email-too-long = Адрес почты слишком длинный: в нём может быть не больше { $max } знаков. Пришлите, пожалуйста, другой адрес.
+
+## Names
+
+invalid-name-empty = Напишите, пожалуйста, как в паспорте, например: Иванова
+
+invalid-name-too-long = Получилось слишком длинно — не больше { $max } знаков. Напишите, пожалуйста, только эту часть ФИО, как в паспорте.
+
+invalid-name-character = В фамилии, имени и отчестве не бывает знака «{ $character }». Напишите, пожалуйста, только буквами (можно с дефисом), как в паспорте, например: Иванова-Петрова
+
+invalid-name-mixed-alphabets = В слове смешались русские и латинские буквы — так бывает, когда переключается раскладка. Напишите, пожалуйста, русскими буквами, как в паспорте, например: Иванова
+
+invalid-name-punctuation = Дефис и апостроф ставятся только между буквами, например: Иванова-Петрова. Проверьте, пожалуйста, и пришлите ещё раз.
+
+invalid-full-name-word-count =
+    Напишите, пожалуйста, фамилию, имя и отчество (если оно есть) через пробел, например: Иванова Мария Сергеевна. Сейчас { $found } { $found ->
+        [one] слово
+        [few] слова
+       *[many] слов
+    }.
+
+## SNILS
+
+invalid-snils-empty = Пришлите, пожалуйста, номер СНИЛС — 11 цифр, например: 112-233-445 95
+
+invalid-snils-character = В номере СНИЛС бывают только цифры, пробелы и дефисы, а здесь есть «{ $character }». Пришлите, пожалуйста, только номер, например: 112-233-445 95
+
+invalid-snils-length = В СНИЛС 11 цифр, а здесь { $found }. Проверьте, пожалуйста, и пришлите ещё раз, например: 112-233-445 95
+
+invalid-snils-checksum = Номер СНИЛС не сходится: две последние цифры (контрольное число) не подходят к остальным. Скорее всего, одна цифра набрана неверно — сверьте, пожалуйста, с документом или Госуслугами и пришлите ещё раз.
+
+invalid-snils-placeholder = Такого номера СНИЛС не бывает. Пришлите, пожалуйста, номер из документа СНИЛС или из Госуслуг, например: 112-233-445 95
+
+## Phone
+
+invalid-phone-empty = Пришлите, пожалуйста, номер телефона, например: +7 912 345-67-89
+
+invalid-phone-character = В номере телефона не бывает знака «{ $character }». Пришлите, пожалуйста, только номер, например: +7 912 345-67-89
+
+invalid-phone-length = В российском номере 11 цифр вместе с +7 или 8, а здесь { $found }. Проверьте, пожалуйста, и пришлите ещё раз, например: +7 912 345-67-89
+
+invalid-phone-russian-code = Российские номера не начинаются с +7 { $first_digit }. Проверьте, пожалуйста, код оператора или города, например: +7 912 345-67-89
+
+invalid-phone-country-code = Не получилось понять, какой страны этот номер. Напишите его, пожалуйста, с кодом страны через +, например: +375 29 123-45-67
+
+invalid-phone-international-length = В международном номере от 8 до 15 цифр вместе с кодом страны, а здесь { $found }. Проверьте, пожалуйста, номер.
+
+## Birth date
+
+invalid-birth-date-empty = Напишите, пожалуйста, дату рождения в виде ДД.ММ.ГГГГ, например: 07.03.1985
+
+invalid-birth-date-format = Не получилось прочитать дату. Напишите её, пожалуйста, в виде ДД.ММ.ГГГГ, например: 07.03.1985
+
+invalid-birth-date-two-digit-year = Напишите, пожалуйста, год полностью, четырьмя цифрами: 07.03.1985, а не 07.03.85.
+
+invalid-birth-date-nonexistent = Такой даты нет в календаре. Проверьте, пожалуйста, день и месяц, например: 07.03.1985
+
+invalid-birth-date-future = Эта дата ещё не наступила. Проверьте, пожалуйста, год рождения.
+
+invalid-birth-date-too-young = Наши программы доступны с { $min_age } лет. Проверьте, пожалуйста, дату рождения; если она верна, напишите нам — подскажем, как быть.
+
+invalid-birth-date-too-old = По этой дате вам больше { $max_age } лет. Проверьте, пожалуйста, год рождения.
+
+## Postal index and address
+
+invalid-postal-index-empty = Пришлите, пожалуйста, почтовый индекс — 6 цифр, например: 420111
+
+invalid-postal-index-not-digits = В почтовом индексе только цифры, например: 420111. Проверьте, пожалуйста.
+
+invalid-postal-index-length = В почтовом индексе 6 цифр, а здесь { $found }. Проверьте, пожалуйста, например: 420111
+
+invalid-postal-index-not-russian = Российские почтовые индексы начинаются с цифр от 1 до 6. Проверьте, пожалуйста, индекс — его можно найти на сайте Почты России по адресу.
+
+invalid-address-empty = Пришлите, пожалуйста, почтовый адрес с индексом, например: 420111, г. Казань, ул. Баумана, д. 5, кв. 12
+
+invalid-address-too-short = Адрес получился слишком коротким — меньше { $min } знаков. Нужен полный адрес: индекс, населённый пункт, улица, дом и квартира, например: 420111, г. Казань, ул. Баумана, д. 5, кв. 12
+
+invalid-address-too-long = Адрес получился слишком длинным — больше { $max } знаков. Оставьте, пожалуйста, только индекс, населённый пункт, улицу, дом и квартиру.
+
+invalid-address-missing-index = В адресе не хватает почтового индекса из 6 цифр. Допишите его, пожалуйста, например: 420111, г. Казань, ул. Баумана, д. 5, кв. 12
+
+invalid-address-missing-locality = В адресе не указан город или другой населённый пункт. Допишите его, пожалуйста, например: 420111, г. Казань, ул. Баумана, д. 5, кв. 12
+
+invalid-address-missing-house = В адресе не хватает улицы и номера дома. Допишите их, пожалуйста, например: 420111, г. Казань, ул. Баумана, д. 5, кв. 12
+
+## Education
+
+invalid-education-unknown = Выберите, пожалуйста, уровень образования кнопкой ниже.
+
+invalid-education-not-admitted =
+    К программам { $program ->
+        [qualification] повышения квалификации
+        [retraining] профессиональной переподготовки
+       *[other] дополнительного профессионального образования
+    } допускаются слушатели с высшим или средним профессиональным образованием, а также студенты вузов и колледжей (закон «Об образовании в РФ», ст. 76). Вам подойдут программы профессионального обучения — их можно посмотреть в каталоге.
+
+education-higher = Высшее
+
+education-secondary-professional = Среднее профессиональное
+
+education-student-higher = Студент вуза
+
+education-student-college = Студент колледжа или техникума
+
+education-secondary-general = Среднее общее (11 классов)
+
+education-basic-general = Основное общее (9 классов)
+
+## Tracking numbers (typed by staff)
+
+invalid-tracking-empty = Пришлите, пожалуйста, трек-номер: 14 цифр или 13 знаков вида RA123456785RU.
+
+invalid-tracking-length =
+    Здесь { $found } { $found ->
+        [one] знак
+        [few] знака
+       *[many] знаков
+    }, а в трек-номере 14 цифр (или 13 знаков у международного вида RA123456785RU). Проверьте, пожалуйста.
+
+invalid-tracking-shape = Трек-номер выглядит иначе: 14 цифр (например, 14084006734100) или 13 знаков — две латинские буквы, 9 цифр и две латинские буквы (например, RA123456785RU). Проверьте, пожалуйста.
+
+invalid-tracking-checksum = Трек-номер не сходится по контрольной цифре — скорее всего, один знак набран неверно. Сверьте, пожалуйста, с квитанцией.
+
+## Электронный образец документа о квалификации (шаг 6 инструкции).
+## Read by uchbot::certificate::SampleWording::from_fluent; every message gets these variables:
+##   $name     full name, «Иванова Мария Сергеевна»
+##   $gender   "female" | "male" | "unknown", told by the patronymic (-вна/-чна, -вич/-ич)
+##   $from     first day of study, «1 декабря 2026 г.»
+##   $to       last day of study, «7 декабря 2026 г.»
+##   $school   the school's name as it stands after «в» («ООО «Учебный центр „Профи“»»)
+##   $program  program title, without quotes
+##   $hours    volume in academic hours, a number (plural forms below)
+##   $number   registration number, «ПК-2026-000123»
+##   $date     date of issue, «7 декабря 2026 г.»
+##   $city     city of issue
+##   $year     year of issue, «2026»
+## The learner's name is printed on its own line between the -lead and the -completion
+## messages, the program title on its own line after -completion.
+
+doc-sample-watermark = ОБРАЗЕЦ
+doc-sample-disclaimer = Электронный образец для проверки данных. Не является документом о квалификации.
+doc-sample-registration = Регистрационный номер { $number }
+doc-sample-issued = Дата выдачи { $date }
+doc-sample-place-year = { $city }, { $year }
+doc-sample-program = «{ $program }»
+doc-sample-volume =
+    в объёме { $hours ->
+        [one] { $hours } час
+        [few] { $hours } часа
+       *[many] { $hours } часов
+    }
+
+## Удостоверение о повышении квалификации
+doc-sample-certificate-title = УДОСТОВЕРЕНИЕ
+doc-sample-certificate-subtitle = о повышении квалификации
+doc-sample-certificate-lead = Настоящее удостоверение свидетельствует о том, что
+doc-sample-certificate-completion =
+    с { $from } по { $to } { $gender ->
+        [female] прошла
+        [male] прошёл
+       *[other] прошёл(ла)
+    } повышение квалификации в { $school } по дополнительной профессиональной программе
+
+## Диплом о профессиональной переподготовке
+doc-sample-diploma-title = ДИПЛОМ
+doc-sample-diploma-subtitle = о профессиональной переподготовке
+doc-sample-diploma-lead = Настоящий диплом свидетельствует о том, что
+doc-sample-diploma-completion =
+    с { $from } по { $to } { $gender ->
+        [female] прошла
+        [male] прошёл
+       *[other] прошёл(ла)
+    } профессиональную переподготовку в { $school } по дополнительной профессиональной программе
+
+## Свидетельство о профессии рабочего, должности служащего
+doc-sample-svidetelstvo-title = СВИДЕТЕЛЬСТВО
+doc-sample-svidetelstvo-subtitle = о профессии рабочего, должности служащего
+doc-sample-svidetelstvo-lead = Настоящее свидетельство подтверждает, что
+doc-sample-svidetelstvo-completion =
+    с { $from } по { $to } { $gender ->
+        [female] прошла
+        [male] прошёл
+       *[other] прошёл(ла)
+    } профессиональное обучение в { $school } по основной программе профессионального обучения
+
+
+## Письма
+
+letter-code-subject = Код подтверждения — { $school }
+letter-code =
+    Здравствуйте!
+
+    Ваш код подтверждения адреса: { $code }
+
+    Введите его в чате с ботом учебного центра. Код действует { $minutes } минут. Если вы не запрашивали код, просто не отвечайте на это письмо.
+
+    С уважением,
+    { $school }
+letter-notice-subject = Новости по вашему обучению — { $school }
+
+## Оплата (для платёжной системы)
+
+payment-description = Заказ № { $order }: { $title }
+payment-item = Обучение по программе «{ $title }»
+photo-file-name = фото-{ $n }.{ $ext }
+
+## Чат сотрудников
+
+alert-who = { $name }{ $username }, { $email }, слушатель № { $id }
+alert-new-learner = 🆕 Новый слушатель: { $who }
+alert-offer-accepted = 📄 Оферта принята: { $who }
+    Курс: { $course }, группа «{ $group }»
+alert-paid = 💳 Оплата получена ({ $via }): { $amount }
+    { $who }
+    Курс: { $course }, группа «{ $group }»
+alert-payment-canceled = ⚠️ Платёж отменён: { $who }
+    Курс: { $course }, группа «{ $group }»
+alert-application =
+    📋 <b>Заявление на зачисление</b> — на проверку
+    { $who }
+    Курс: { $course }, группа «{ $group }»
+
+    { $fields }
+
+    Документов: { $count }, файлы ниже.
+alert-document-caption = Документ № { $id } ({ $kind }), слушатель № { $learner }
+alert-integration = 🔧 Сбой внешнего сервиса «{ $service }»: { $detail }
+btn-staff-accept = ✅ Принять
+btn-staff-return = ↩️ Вернуть документ
+staff-accepted-toast = Принято
+staff-accepted = ✅ Документы по зачислению № { $enrollment } приняты ({ $staff }). Слушатель уведомлён.
+staff-already-done = Это уже обработано.
+staff-return-which = Какой документ вернуть (зачисление № { $enrollment })?
+staff-return-doc-button = { $kind }: { $file }
+staff-return-reason = Напишите причину возврата документа «{ $file }» ответом на это сообщение — слушатель получит её дословно. № { $id }
+staff-returned = ↩️ Документ «{ $file }» возвращён, слушатель уведомлён.
+staff-reason-empty = Причина пустая. Ответьте на сообщение с вопросом ещё раз, написав причину текстом.
+
+## Командная строка
+
+cli-migrated = База данных в актуальном состоянии.
+cli-import-unchanged = Каталог { $file } не изменился — импортировать нечего.
+cli-import-done = Каталог { $file } импортирован. Добавлено: { $added }. Изменено: { $updated }. Снято: { $withdrawn }.
+cli-catalog-empty = Каталог пуст. Загрузите его: uchbot catalog import dialogues/catalog.example.toml
+cli-catalog-questions = вопросов итогового теста: { $count }
+shell-user-name = Гость
+shell-banner =
+    uchbot shell — вы слушатель, бот отвечает как в Telegram (данные: { $db }).
+    Кнопки — цифрами, файл — /file путь, выход — /quit. Письма бота печатаются здесь же.
+shell-url = Ссылка: { $url }
+shell-no-such-button = Такой кнопки нет.
+shell-file-unreadable = Не удалось прочитать файл: { $error }

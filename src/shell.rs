@@ -92,7 +92,8 @@ pub async fn run(mut settings: Settings, db: PathBuf) -> anyhow::Result<()> {
         if matches!(line, "/quit" | "/exit") {
             break;
         }
-        if let Ok(n) = line.parse::<usize>() {
+        // A short number presses a button; a longer one (a code, a SNILS) is text.
+        if let Some(n) = line.parse::<usize>().ok().filter(|_| line.len() <= 2) {
             match last_buttons.get(n.wrapping_sub(1)) {
                 Some((message_id, data, None)) => {
                     pending = fake.press_button(&user, chat, *message_id, data).ok();

@@ -123,7 +123,7 @@ macro_rules! num_arg {
 }
 num_arg!(i32, i64, u32, u64, usize);
 
-/// `tr!(texts, "message-id")` or `tr!(texts, "message-id", name = value, …)`.
+/// `tr!(texts, <id literal>)` or `tr!(texts, <id literal>, name = value, …)`.
 #[macro_export]
 macro_rules! tr {
     ($texts:expr, $id:literal) => {

@@ -21,7 +21,11 @@ fn who(app: &App, learner: &LearnerRecord, form_name: Option<String>) -> String 
         app.texts,
         "alert-who",
         name = name,
-        username = learner.tg_username.clone().unwrap_or_default(),
+        username = learner
+            .tg_username
+            .as_ref()
+            .map(|u| format!(" (@{u})"))
+            .unwrap_or_default(),
         email = learner.email.clone().unwrap_or_default(),
         id = learner.id
     )
