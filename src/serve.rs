@@ -36,7 +36,7 @@ pub fn payment_provider(settings: &Settings) -> anyhow::Result<Provider> {
     })
     .map_err(|e| anyhow::anyhow!("config: payments: {e}"))?;
     Ok(Provider::YooKassa {
-        client,
+        client: Box::new(client),
         vat_code: p.vat_code,
     })
 }

@@ -103,7 +103,7 @@ async fn decide_and_commit(
 ) -> anyhow::Result<Option<(LearnerRecord, Outcome)>> {
     for attempt in 0..MAX_RETRIES {
         match try_step(app, learner_id, origin, &input).await {
-            Ok(StepResult::Done(learner, outcome)) => return Ok(Some((learner, outcome))),
+            Ok(StepResult::Done(done)) => return Ok(Some(*done)),
             Ok(StepResult::Rejected) => return Ok(None),
             Ok(StepResult::Conflict) => {}
             Err(e) if retryable(&e) => tracing::debug!(attempt, error = %e, "step will be retried"),
@@ -115,7 +115,7 @@ async fn decide_and_commit(
 }
 
 enum StepResult {
-    Done(LearnerRecord, Outcome),
+    Done(Box<(LearnerRecord, Outcome)>),
     Rejected,
     Conflict,
 }
@@ -172,7 +172,7 @@ async fn try_step(
         queue_replies(app, &mut tx, &learner, &outcome, ts).await?;
     }
     tx.commit().await?;
-    Ok(StepResult::Done(learner, outcome))
+    Ok(StepResult::Done(Box::new((learner, outcome))))
 }
 
 /// Replies to a learner who is not in the conversation right now: queued with the change,

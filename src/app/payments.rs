@@ -9,7 +9,7 @@ use crate::payments::{NewPayment, PaymentStatus, YooKassa};
 use crate::store::{enrollments, PaymentRecord};
 
 pub enum Provider {
-    YooKassa { client: YooKassa, vat_code: u8 },
+    YooKassa { client: Box<YooKassa>, vat_code: u8 },
     BankTransfer,
     Demo,
 }
