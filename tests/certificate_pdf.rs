@@ -12,12 +12,11 @@ use uchbot::certificate::{
 };
 use uchbot::domain::catalog::DocumentKind;
 
-const PROPOSED_FTL: &str = include_str!("../dialogues/proposed-certificate.ftl");
-
 fn bundle() -> FluentBundle<FluentResource> {
-    let resource = FluentResource::try_new(PROPOSED_FTL.to_string())
-        .unwrap_or_else(|(_, errors)| panic!("proposed-certificate.ftl: {errors:?}"));
+    let resource = FluentResource::try_new(uchbot::texts::RU_FTL.to_string())
+        .unwrap_or_else(|(_, errors)| panic!("ru.ftl: {errors:?}"));
     let mut bundle = FluentBundle::new(vec![unic_langid::langid!("ru")]);
+    bundle.set_use_isolating(false);
     bundle.add_resource(resource).expect("no clashing ids");
     bundle
 }

@@ -4,7 +4,7 @@ mod support;
 use support::db::TestDb;
 use uchbot::store::{conversations, enrollments, jobs, learners, outbox};
 
-async fn learners_and_verification(db: &TestDb) {
+async fn learners_and_verification(db: TestDb) {
     let mut c = db.store.pool().acquire().await.unwrap();
     let a = learners::ensure_telegram(&mut c, 1001, 1001, Some("masha"), "Маша", "tok1", 100)
         .await
@@ -54,7 +54,7 @@ async fn learners_and_verification(db: &TestDb) {
     assert_eq!(a.consent_version.as_deref(), Some("2026-09"));
 }
 
-async fn conversation_versions(db: &TestDb) {
+async fn conversation_versions(db: TestDb) {
     let mut c = db.store.pool().acquire().await.unwrap();
     assert!(conversations::load(&mut c, 5).await.unwrap().is_none());
     assert!(conversations::save(&mut c, 5, "{\"a\":1}", 0, 1)
@@ -81,7 +81,7 @@ async fn conversation_versions(db: &TestDb) {
     );
 }
 
-async fn jobs_fire_once(db: &TestDb) {
+async fn jobs_fire_once(db: TestDb) {
     let backend = db.store.backend();
     let mut c = db.store.pool().acquire().await.unwrap();
     for (key, at) in [("r:1", 10), ("r:2", 20), ("r:3", 30)] {
@@ -132,7 +132,7 @@ async fn jobs_fire_once(db: &TestDb) {
     );
 }
 
-async fn concurrent_claims_split_the_work(db: &TestDb) {
+async fn concurrent_claims_split_the_work(db: TestDb) {
     let backend = db.store.backend();
     {
         let mut c = db.store.pool().acquire().await.unwrap();
@@ -180,7 +180,7 @@ async fn concurrent_claims_split_the_work(db: &TestDb) {
     assert_eq!(all.len(), 200, "no job ran twice");
 }
 
-async fn outbox_queues_once(db: &TestDb) {
+async fn outbox_queues_once(db: TestDb) {
     let backend = db.store.backend();
     let mut c = db.store.pool().acquire().await.unwrap();
     assert!(outbox::enqueue(&mut c, "email", "code:1:1", "{}", 10)
@@ -215,7 +215,7 @@ async fn outbox_queues_once(db: &TestDb) {
     );
 }
 
-async fn payments_and_documents(db: &TestDb) {
+async fn payments_and_documents(db: TestDb) {
     let mut c = db.store.pool().acquire().await.unwrap();
     let mut tx = db.store.begin().await.unwrap();
     let catalog = uchbot::domain::catalog::Catalog::default();

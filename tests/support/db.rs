@@ -94,12 +94,12 @@ macro_rules! on_both_backends {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let db = $crate::support::db::TestDb::sqlite().await;
-                super::$scenario(&db).await;
+                super::$scenario(db).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let db = $crate::support::db::TestDb::postgres().await;
-                super::$scenario(&db).await;
+                super::$scenario(db).await;
             }
         }
     )+};

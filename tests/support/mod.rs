@@ -1,2 +1,3 @@
 #![allow(dead_code)]
+pub mod bot;
 pub mod db;

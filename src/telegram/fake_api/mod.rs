@@ -521,6 +521,22 @@ impl FakeBotApi {
         }))
     }
 
+    /// A user's message with arbitrary content in a group added with [`Self::add_group`]
+    /// (staff replying to the bot's question, with `reply_to_message`).
+    pub fn send_message_in_with(
+        &self,
+        chat_id: i64,
+        user: &FakeUser,
+        content: Value,
+    ) -> Result<i64, FakeError> {
+        let Value::Object(content) = content else {
+            return Err(FakeError::InvalidUpdate(
+                "message content must be a JSON object".into(),
+            ));
+        };
+        Ok(self.change(|state| state.user_message(chat_id, user, content, Clock::now())))
+    }
+
     /// The learner presses the inline button with `data` under the bot's message; the
     /// callback query carries the message as it currently is.
     pub fn press_button(
