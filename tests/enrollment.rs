@@ -54,13 +54,12 @@ async fn register(bot: &mut TestBot, user: &FakeUser, email: &str) {
     run(bot, user, vec![say(code), sees("подтверждён")]).await;
 }
 
-async fn whole_path(db: TestDb) {
-    let mut bot = TestBot::start(db, Options::default()).await;
-    let user = masha();
-    register(&mut bot, &user, "masha@example.org").await;
+/// From `/start` to «Вы зачислены»: the path every branch test starts from.
+async fn enroll(bot: &mut TestBot, user: &FakeUser) {
+    register(bot, user, "masha@example.org").await;
     run(
-        &mut bot,
-        &user,
+        bot,
+        user,
         vec![
             press("📚 Каталог курсов"),
             sees("Выберите раздел"),
@@ -87,6 +86,7 @@ async fn whole_path(db: TestDb) {
             say("07.03.1985"),
             sees("СНИЛС"),
             say("112-233-445 96"),
+            sees("Номер СНИЛС не сходится"),
             not_sees("Вопрос 6"),
             say("112-233-445 95"),
             sees("Телефон"),
@@ -118,6 +118,20 @@ async fn whole_path(db: TestDb) {
         ],
     )
     .await;
+}
+
+async fn review_status(bot: &TestBot) -> Option<String> {
+    let (status,): (Option<String>,) = sqlx::query_as("SELECT review_status FROM enrollments")
+        .fetch_one(bot.app.store.pool())
+        .await
+        .unwrap();
+    status
+}
+
+async fn whole_path(db: TestDb) {
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let user = masha();
+    enroll(&mut bot, &user).await;
     // Staff got the application with both files and the decision buttons.
     let alert = bot.wait_text(STAFF_CHAT, "Заявление на зачисление").await;
     assert!(alert.button("✅ Принять").is_some());
@@ -136,9 +150,342 @@ async fn whole_path(db: TestDb) {
         )
         .await
         .expect("both documents in the staff chat");
+    // A manager accepts: the learner is told, once.
+    let manager = FakeUser::new(MANAGER, "Ольга");
+    bot.press_data(&manager, STAFF_CHAT, alert.message_id, "sa:1")
+        .await;
+    bot.wait_text(user.id, "проверены и приняты").await;
+    assert_eq!(review_status(&bot).await.as_deref(), Some("accepted"));
+    bot.press_data(&manager, STAFF_CHAT, alert.message_id, "sa:1")
+        .await;
+    let accepted = bot
+        .fake
+        .messages(user.id)
+        .iter()
+        .filter(|m| {
+            m.shown_text()
+                .is_some_and(|t| t.contains("проверены и приняты"))
+        })
+        .count();
+    assert_eq!(accepted, 1, "a second press changes nothing");
+    bot.stop().await;
+}
+
+async fn refused_consent(db: TestDb) {
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let user = masha();
+    run(
+        &mut bot,
+        &user,
+        vec![
+            say("/start"),
+            press("Не согласен"),
+            sees("отказались"),
+            button("📚 Каталог курсов"),
+            say("/status"),
+            sees("не дали согласие"),
+            press("📚 Каталог курсов"),
+            press("Повышение квалификации (3)"),
+            press("Оказание первой помощи в образовательной организации · 16 часов"),
+            sees("16 часов"),
+            press("Записаться"),
+            sees("нужно согласие"),
+            button("✅ Согласен"),
+            press("✅ Согласен"),
+            sees("адрес электронной почты"),
+        ],
+    )
+    .await;
+    let (refused, given): (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT consent_refused_at, consent_given_at FROM learners")
+            .fetch_one(bot.app.store.pool())
+            .await
+            .unwrap();
+    assert!(
+        refused.is_none() && given.is_some(),
+        "the later consent replaces the refusal"
+    );
+    let audit: Vec<(String,)> = sqlx::query_as("SELECT action FROM audit_log ORDER BY id")
+        .fetch_all(bot.app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        audit,
+        vec![
+            ("consent-refused".to_owned(),),
+            ("consent-given".to_owned(),)
+        ]
+    );
+    bot.stop().await;
+}
+
+async fn wrong_code_and_tampered_links(db: TestDb) {
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let user = masha();
+    run(
+        &mut bot,
+        &user,
+        vec![
+            say("/start course_nosuch"),
+            sees("Не нашёл курс"),
+            button("Повышение квалификации (3)"),
+            say("/start course_../../etc"),
+            sees("Не нашёл курс"),
+            say("/start course_pk-first-aid"),
+            sees("16 часов"),
+            say("/start"),
+            press("✅ Согласен"),
+            say("masha@example.org"),
+            sees("6-значным кодом"),
+            say("000000"),
+            sees("Осталось 4 попытки"),
+            say("000001"),
+            sees("Осталось 3 попытки"),
+            say("00000"),
+            sees("6 цифр"),
+        ],
+    )
+    .await;
+    let code = code_from_outbox(&bot, "masha@example.org").await;
+    let wrong = if code == "999999" { "999998" } else { "999999" };
+    run(
+        &mut bot,
+        &user,
+        vec![
+            say(wrong),
+            say(wrong),
+            say(wrong),
+            sees("закончились"),
+            say(code.clone()),
+            sees("закончились"),
+        ],
+    )
+    .await;
+    // After the pause a new code can be had, and it works.
+    bot.app.clock.advance(61);
+    run(
+        &mut bot,
+        &user,
+        vec![press("Отправить код ещё раз"), sees("6-значным кодом")],
+    )
+    .await;
+    let fresh = code_from_outbox(&bot, "masha@example.org").await;
+    run(&mut bot, &user, vec![say(fresh), sees("подтверждён")]).await;
+    bot.stop().await;
+}
+
+async fn oversized_and_wrong_files(db: TestDb) {
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let user = masha();
+    register(&mut bot, &user, "masha@example.org").await;
+    run(
+        &mut bot,
+        &user,
+        vec![
+            say("/start course_pk-first-aid"),
+            press("Записаться"),
+            press("✅ Принимаю условия оферты"),
+            press_prefix("💳 Оплатить"),
+            press("📝 Заполнить заявление"),
+            say("Иванова"),
+            say("Мария"),
+            press("Отчества нет"),
+            say("07.03.1985"),
+            say("11223344595"),
+            say("+79123456789"),
+            press("Оставить: masha@example.org"),
+            press("Высшее"),
+            say("Петрова Мария"),
+            sees("Почтовый адрес"),
+            say("620014, г. Екатеринбург, ул. Ленина, д. 5, кв. 12"),
+            press("✅ Всё верно"),
+            sees("паспорта"),
+        ],
+    )
+    .await;
+    let big = vec![b'%'; 21 * 1024 * 1024];
+    run(
+        &mut bot,
+        &user,
+        vec![
+            file("огромный.pdf", "application/pdf", &big),
+            sees("до 20 МБ"),
+            file("заметки.txt", "text/plain", b"just some text"),
+            sees("формат не подходит"),
+            file("паспорт.pdf", "application/pdf", PDF),
+            sees("Принято"),
+            file("паспорт.pdf", "application/pdf", PDF),
+            sees("уже есть"),
+            press("Готово, дальше →"),
+            file("диплом.pdf", "application/pdf", b"%PDF-1.7 diploma"),
+            press("Готово, дальше →"),
+            sees("смене фамилии"),
+            say("/status"),
+            sees("Документ о смене фамилии"),
+        ],
+    )
+    .await;
+    let (docs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM documents")
+        .fetch_one(bot.app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(docs, 2, "refused and repeated files are not stored");
+    bot.stop().await;
+}
+
+async fn returned_document(db: TestDb) {
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let user = masha();
+    enroll(&mut bot, &user).await;
+    let alert = bot.wait_text(STAFF_CHAT, "Заявление на зачисление").await;
+    let manager = FakeUser::new(MANAGER, "Ольга");
+    let choices = bot
+        .press_data(&manager, STAFF_CHAT, alert.message_id, "sr:1")
+        .await;
+    let which = choices
+        .iter()
+        .find(|m| m.button("passport: паспорт.pdf").is_some())
+        .expect("document choice");
+    let data = which
+        .button("passport: паспорт.pdf")
+        .unwrap()
+        .callback_data
+        .clone()
+        .unwrap();
+    let asked = bot
+        .press_data(&manager, STAFF_CHAT, which.message_id, &data)
+        .await;
+    let prompt = asked
+        .iter()
+        .find(|m| m.shown_text().is_some_and(|t| t.contains("причину")))
+        .expect("reason prompt");
+    bot.staff_reply(
+        &manager,
+        prompt.message_id,
+        "Не видно страницы с регистрацией",
+    )
+    .await;
+    let notice = bot.wait_text(user.id, "вернул документ").await;
+    assert!(notice
+        .shown_text()
+        .unwrap()
+        .contains("Не видно страницы с регистрацией"));
+    assert_eq!(review_status(&bot).await.as_deref(), Some("returned"));
+    run(
+        &mut bot,
+        &user,
+        vec![
+            say("/status"),
+            sees("Документ возвращён"),
+            press("Отправить заново: Паспорт"),
+            sees("Пришлите, пожалуйста, заново"),
+            file("паспорт-2.pdf", "application/pdf", b"%PDF-1.4 second scan"),
+            sees("Принято"),
+            press("Готово, дальше →"),
+            sees("Все документы на месте"),
+            sees("паспорт-2.pdf"),
+            not_sees("паспорт.pdf,"),
+            press("✅ Отправить на проверку"),
+            sees("повторную проверку"),
+        ],
+    )
+    .await;
+    assert_eq!(review_status(&bot).await.as_deref(), Some("pending"));
+    bot.stop().await;
+}
+
+async fn restart_mid_form(db: TestDb) {
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let user = masha();
+    register(&mut bot, &user, "masha@example.org").await;
+    run(
+        &mut bot,
+        &user,
+        vec![
+            say("/start course_pk-first-aid"),
+            press("Записаться"),
+            press("✅ Принимаю условия оферты"),
+            press_prefix("💳 Оплатить"),
+            press("📝 Заполнить заявление"),
+            say("Иванова"),
+            say("Мария"),
+            sees("Вопрос 3 из 10"),
+        ],
+    )
+    .await;
+    bot.restart().await;
+    run(
+        &mut bot,
+        &user,
+        vec![
+            say("Сергеевна"),
+            sees("Вопрос 4 из 10"),
+            say("/cancel"),
+            sees("сохранено"),
+            say("/status"),
+            sees("заявление"),
+        ],
+    )
+    .await;
+    bot.restart().await;
+    run(
+        &mut bot,
+        &user,
+        vec![
+            press("📝 Заполнить заявление"),
+            sees("Вопрос 4 из 10"),
+            say("07.03.1985"),
+            sees("Вопрос 5 из 10"),
+        ],
+    )
+    .await;
+    bot.stop().await;
+}
+
+async fn staff_buttons_are_for_staff_only(db: TestDb) {
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let user = masha();
+    enroll(&mut bot, &user).await;
+    let alert = bot.wait_text(STAFF_CHAT, "Заявление на зачисление").await;
+    // The learner forges the staff button in their own chat…
+    let last = bot.fake.messages(user.id).last().unwrap().message_id;
+    bot.forge_button(&user, user.id, last, "sa:1").await;
+    // …and a stranger presses the real one in the staff chat.
+    let stranger = FakeUser::new(6666, "Посторонний");
+    bot.press_data(&stranger, STAFF_CHAT, alert.message_id, "sa:1")
+        .await;
+    bot.forge_button(&stranger, STAFF_CHAT, alert.message_id, "srd:1")
+        .await;
+    assert_eq!(
+        review_status(&bot).await.as_deref(),
+        Some("pending"),
+        "nothing was accepted"
+    );
+    let (returned,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM documents WHERE status <> 'received'")
+            .fetch_one(bot.app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(returned, 0);
+    // Garbage callback data gets a polite toast, not a crash.
+    bot.forge_button(&user, user.id, last, "sa:1:DROP TABLE")
+        .await;
+    bot.forge_button(&user, user.id, last, "frm:999999").await;
+    run(
+        &mut bot,
+        &user,
+        vec![say("/status"), sees("Документы на проверке")],
+    )
+    .await;
     bot.stop().await;
 }
 
 on_both_backends! {
     the_whole_enrollment_path => whole_path;
+    refused_consent_is_respected => refused_consent;
+    wrong_codes_and_tampered_deep_links => wrong_code_and_tampered_links;
+    oversized_wrong_and_repeated_files => oversized_and_wrong_files;
+    a_returned_document_is_resent => returned_document;
+    a_restart_mid_form_loses_nothing => restart_mid_form;
+    staff_buttons_do_nothing_for_others => staff_buttons_are_for_staff_only;
 }

@@ -84,7 +84,8 @@ impl std::error::Error for CatalogError {}
 pub fn example_catalog() -> Result<crate::domain::catalog::Catalog, CatalogError> {
     const CATALOG: &str = include_str!("../../dialogues/catalog.example.toml");
     const OFFER: &str = include_str!("../../dialogues/offer.md");
-    let dir = std::env::temp_dir().join(format!("uchbot-example-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("uchbot-example-{}", uuid::Uuid::new_v4().simple()));
     let written = std::fs::create_dir_all(&dir)
         .and_then(|_| std::fs::write(dir.join("offer.md"), OFFER))
         .and_then(|_| std::fs::write(dir.join("catalog.example.toml"), CATALOG));

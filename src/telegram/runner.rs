@@ -22,12 +22,18 @@ pub struct Running {
 
 impl Running {
     /// Stops taking updates, lets handlers finish, stops the workers.
-    pub async fn stop(self) {
-        if let Ok(done) = self.shutdown.shutdown() {
-            done.await;
+    pub async fn stop(mut self) {
+        // teloxide's shutdown future can miss its wake-up when dispatching ends before it is
+        // polled, so wait for the dispatcher task itself; a dispatcher that has not started
+        // yet refuses the shutdown ("idle"), so ask again until it takes it.
+        loop {
+            if self.shutdown.shutdown().is_ok() || self.dispatcher.is_finished() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
+        let _ = (&mut self.dispatcher).await;
         self.workers.cancel();
-        let _ = self.dispatcher.await;
     }
 }
 

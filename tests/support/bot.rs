@@ -28,12 +28,17 @@ pub struct TestBot {
     running: Option<Running>,
     handled: tokio::sync::broadcast::Receiver<i64>,
     seen: Mutex<HashMap<(i64, i32), String>>,
+    /// `http://127.0.0.1:PORT` when `Options::http` was set.
+    pub http_url: Option<String>,
+    http_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 pub struct Options {
     pub env: Vec<(String, String)>,
     pub provider: fn(&Settings) -> Provider,
     pub mail: Option<Arc<dyn MailTransport>>,
+    /// Serve the HTTP endpoints (`/webhooks/yookassa`, `/healthz`, …) on a loopback port.
+    pub http: bool,
 }
 
 impl Default for Options {
@@ -42,8 +47,14 @@ impl Default for Options {
             env: Vec::new(),
             provider: |_| Provider::Demo,
             mail: None,
+            http: false,
         }
     }
+}
+
+/// The payment provider as `serve` builds it from the configuration.
+pub fn configured_provider(s: &Settings) -> Provider {
+    uchbot::serve::payment_provider(s).expect("payment provider")
 }
 
 fn settings(env: &[(String, String)], docs: &std::path::Path, db: &TestDb) -> Settings {
@@ -97,7 +108,15 @@ impl TestBot {
             .await
             .expect("bot starts");
         let handled = running.handled.subscribe();
+        let (http_url, http_task) = if options.http {
+            let (url, task) = serve_http(app.clone(), running.messenger.clone()).await;
+            (Some(url), Some(task))
+        } else {
+            (None, None)
+        };
         TestBot {
+            http_url,
+            http_task,
             fake,
             app,
             db,
@@ -115,7 +134,9 @@ impl TestBot {
     /// and Bot API: nothing in memory survives.
     pub async fn restart(&mut self) {
         if let Some(running) = self.running.take() {
-            running.stop().await;
+            tokio::time::timeout(Duration::from_secs(30), running.stop())
+                .await
+                .expect("the bot stops within 30 s");
         }
         let s = settings(&self.env, self.docs.path(), &self.db);
         let store = uchbot::store::Store::connect(&self.db.url, 4)
@@ -126,14 +147,33 @@ impl TestBot {
             .await
             .unwrap();
         self.handled = running.handled.subscribe();
+        if let Some(task) = self.http_task.take() {
+            task.abort();
+            let (url, task) = serve_http(self.app.clone(), running.messenger.clone()).await;
+            self.http_url = Some(url);
+            self.http_task = Some(task);
+        }
         self.running = Some(running);
     }
 
+    pub fn http(&self) -> &str {
+        self.http_url
+            .as_deref()
+            .expect("started with Options { http: true }")
+    }
+
     pub async fn stop(mut self) {
-        if let Some(running) = self.running.take() {
-            running.stop().await;
+        if let Some(task) = self.http_task.take() {
+            task.abort();
         }
-        self.fake.shutdown().await;
+        if let Some(running) = self.running.take() {
+            tokio::time::timeout(Duration::from_secs(30), running.stop())
+                .await
+                .expect("the bot stops within 30 s");
+        }
+        tokio::time::timeout(Duration::from_secs(10), self.fake.shutdown())
+            .await
+            .expect("the fake Bot API stops");
     }
 
     pub fn messenger(&self) -> Arc<dyn uchbot::app::Messenger> {
@@ -215,6 +255,37 @@ impl TestBot {
         self.fresh(chat)
     }
 
+    /// A callback query no real client would send: data that is not on the message (forged,
+    /// tampered or replayed from another message).
+    pub async fn forge_button(
+        &mut self,
+        user: &FakeUser,
+        chat: i64,
+        message_id: i32,
+        data: &str,
+    ) -> Vec<BotMessage> {
+        self.fresh(chat);
+        let message = self
+            .fake
+            .message(chat, message_id)
+            .expect("message to forge on")
+            .json;
+        let id = self
+            .fake
+            .send_update(serde_json::json!({
+                "callback_query": {
+                    "id": format!("forged-{}", rand::random::<u32>()),
+                    "from": user.to_json(),
+                    "message": message,
+                    "chat_instance": "forged",
+                    "data": data,
+                }
+            }))
+            .unwrap();
+        self.wait_handled(id).await;
+        self.fresh(chat)
+    }
+
     pub async fn send_file(
         &mut self,
         user: &FakeUser,
@@ -282,6 +353,19 @@ impl TestBot {
     }
 }
 
+async fn serve_http(
+    app: Arc<App>,
+    messenger: Arc<uchbot::telegram::bot::TelegramMessenger>,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = uchbot::http::router(uchbot::http::HttpState { app, messenger });
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    (url, task)
+}
+
 pub fn text_of(messages: &[BotMessage]) -> String {
     messages
         .iter()
@@ -301,6 +385,8 @@ pub fn buttons_of(messages: &[BotMessage]) -> Vec<String> {
 pub enum Step {
     Say(String),
     Press(String),
+    /// Presses the newest button whose label starts with this.
+    PressPrefix(String),
     File {
         name: String,
         mime: String,
@@ -319,6 +405,9 @@ pub fn say(s: impl Into<String>) -> Step {
 }
 pub fn press(s: impl Into<String>) -> Step {
     Step::Press(s.into())
+}
+pub fn press_prefix(s: impl Into<String>) -> Step {
+    Step::PressPrefix(s.into())
 }
 pub fn sees(s: impl Into<String>) -> Step {
     Step::Sees(s.into())
@@ -348,6 +437,21 @@ pub async fn run(bot: &mut TestBot, user: &FakeUser, script: Vec<Step>) {
                 last = bot.say(user, &text).await;
             }
             Step::Press(label) => {
+                last_action = format!("press «{label}»");
+                last = bot.press(user, &label).await;
+            }
+            Step::PressPrefix(prefix) => {
+                let label = bot
+                    .fake
+                    .messages(user.id)
+                    .iter()
+                    .rev()
+                    .find_map(|m| {
+                        m.buttons()
+                            .find(|b| b.text.starts_with(&prefix))
+                            .map(|b| b.text.clone())
+                    })
+                    .unwrap_or_else(|| panic!("no button starting with «{prefix}»"));
                 last_action = format!("press «{label}»");
                 last = bot.press(user, &label).await;
             }
