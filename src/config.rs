@@ -298,19 +298,35 @@ impl Settings {
             }
             None => ("defaults".to_owned(), toml::Table::new()),
         };
-        apply_env(&mut table, env)?;
-        let settings: Settings = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| {
-                let key = e.path().to_string();
-                let message = one_line(&e.inner().to_string());
-                if key == "." {
-                    ConfigError::Syntax { origin, message }
-                } else {
-                    ConfigError::Invalid { key, message }
+        let mut from_env = apply_env(&mut table, env)?;
+        loop {
+            let attempt =
+                serde_path_to_error::deserialize::<_, Settings>(toml::Value::Table(table.clone()));
+            let e = match attempt {
+                Ok(settings) => {
+                    settings.validate()?;
+                    return Ok(settings);
                 }
-            })?;
-        settings.validate()?;
-        Ok(settings)
+                Err(e) => e,
+            };
+            let key = e.path().to_string();
+            // `UCHBOT_PAYMENTS__SHOP_ID=506751` was read as a number but the field wants
+            // text: take the variable as written and try again.
+            if let (Some(raw), Some((section, field))) =
+                (from_env.remove(&key), key.split_once('.'))
+            {
+                if let Some(t) = table.get_mut(section).and_then(|v| v.as_table_mut()) {
+                    t.insert(field.to_owned(), toml::Value::String(raw));
+                    continue;
+                }
+            }
+            let message = one_line(&e.inner().to_string());
+            return Err(if key == "." {
+                ConfigError::Syntax { origin, message }
+            } else {
+                ConfigError::Invalid { key, message }
+            });
+        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -430,10 +446,13 @@ fn one_line(s: &str) -> String {
 }
 
 /// `UCHBOT_TELEGRAM__TOKEN=…` → `telegram.token`; `TELOXIDE_TOKEN` fills the token when unset.
+/// Returns the variables that were read as numbers, booleans or arrays (key → text as
+/// written), in case the field turns out to want text.
 fn apply_env(
     table: &mut toml::Table,
     env: impl IntoIterator<Item = (String, String)>,
-) -> Result<(), ConfigError> {
+) -> Result<std::collections::HashMap<String, String>, ConfigError> {
+    let mut typed = std::collections::HashMap::new();
     let mut teloxide_token = None;
     for (name, value) in env {
         if name == "TELOXIDE_TOKEN" {
@@ -456,7 +475,11 @@ fn apply_env(
         let Some(section_table) = entry.as_table_mut() else {
             return Err(ConfigError::invalid(&section, "must be a [section]"));
         };
-        section_table.insert(key, env_value(&value));
+        let parsed = env_value(&value);
+        if !parsed.is_str() {
+            typed.insert(format!("{section}.{key}"), value.clone());
+        }
+        section_table.insert(key, parsed);
     }
     if let Some(token) = teloxide_token {
         let telegram = table
@@ -466,7 +489,7 @@ fn apply_env(
             t.entry("token").or_insert(toml::Value::String(token));
         }
     }
-    Ok(())
+    Ok(typed)
 }
 
 /// Numbers, booleans and arrays are read as TOML so `UCHBOT_TELEGRAM__STAFF_USER_IDS=[1,2]`
@@ -554,6 +577,35 @@ mod tests {
         let e = load("[telegram]\ntoken_typo = \"x\"\n", &[]).unwrap_err();
         assert!(e.to_string().contains("token_typo"), "{e}");
         assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn a_numeric_variable_for_a_text_field_is_taken_as_text() {
+        let s = Settings::load_from(
+            None,
+            vec![
+                ("UCHBOT_PAYMENTS__SHOP_ID".into(), "506751".into()),
+                ("UCHBOT_PAYMENTS__SECRET_KEY".into(), "live_x".into()),
+                (
+                    "UCHBOT_PAYMENTS__RETURN_URL".into(),
+                    "https://t.me/x".into(),
+                ),
+                ("UCHBOT_TELEGRAM__TOKEN".into(), "123".into()),
+                ("UCHBOT_HTTP__BIND".into(), "0.0.0.0:8080".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.payments.shop_id, "506751");
+        assert_eq!(s.require_token().unwrap().expose_secret(), "123");
+        let e = Settings::load_from(
+            None,
+            vec![("UCHBOT_TELEGRAM__STAFF_CHAT_ID".into(), "abc".into())],
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("config: telegram.staff_chat_id:"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -272,6 +272,7 @@ async fn payments_and_documents(db: TestDb) {
     let p = enrollments::PaymentRecord {
         id: "pay-1".into(),
         order_id: order.id,
+        attempt: 2,
         idempotence_key: "order-1-2".into(),
         status: "pending".into(),
         confirmation_url: Some("https://pay".into()),

@@ -124,6 +124,7 @@ CREATE TABLE orders (
 CREATE TABLE payments (
     id TEXT PRIMARY KEY,
     order_id BIGINT NOT NULL REFERENCES orders(id),
+    attempt BIGINT NOT NULL,
     idempotence_key TEXT NOT NULL UNIQUE,
     status TEXT NOT NULL,
     confirmation_url TEXT,

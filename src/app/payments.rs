@@ -86,6 +86,7 @@ pub async fn request_link(app: &App, enrollment: i64, fresh: bool) -> anyhow::Re
             let record = PaymentRecord {
                 id: payment.id.clone(),
                 order_id: order.id,
+                attempt,
                 idempotence_key: key,
                 status: status_code(payment.status).to_owned(),
                 confirmation_url: payment.confirmation_url.clone(),

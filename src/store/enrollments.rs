@@ -43,6 +43,8 @@ pub struct OrderRecord {
 pub struct PaymentRecord {
     pub id: String,
     pub order_id: i64,
+    /// The order's n-th payment (a new one after a cancellation).
+    pub attempt: i64,
     pub idempotence_key: String,
     pub status: String,
     pub confirmation_url: Option<String>,
@@ -208,8 +210,8 @@ pub async fn latest_payment(
     order_id: i64,
 ) -> Result<Option<PaymentRecord>> {
     Ok(sqlx::query_as(
-        "SELECT id, order_id, idempotence_key, status, confirmation_url, created_at FROM payments \
-         WHERE order_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        "SELECT id, order_id, attempt, idempotence_key, status, confirmation_url, created_at \
+         FROM payments WHERE order_id = $1 ORDER BY attempt DESC LIMIT 1",
     )
     .bind(order_id)
     .fetch_optional(conn)
@@ -218,8 +220,8 @@ pub async fn latest_payment(
 
 pub async fn payment(conn: &mut AnyConnection, payment_id: &str) -> Result<Option<PaymentRecord>> {
     Ok(sqlx::query_as(
-        "SELECT id, order_id, idempotence_key, status, confirmation_url, created_at FROM payments \
-         WHERE id = $1",
+        "SELECT id, order_id, attempt, idempotence_key, status, confirmation_url, created_at \
+         FROM payments WHERE id = $1",
     )
     .bind(payment_id.to_owned())
     .fetch_optional(conn)
@@ -228,14 +230,15 @@ pub async fn payment(conn: &mut AnyConnection, payment_id: &str) -> Result<Optio
 
 pub async fn save_payment(conn: &mut AnyConnection, p: &PaymentRecord, now: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO payments (id, order_id, idempotence_key, status, confirmation_url, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO payments (id, order_id, attempt, idempotence_key, status, confirmation_url, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
          confirmation_url = COALESCE(excluded.confirmation_url, payments.confirmation_url), \
          updated_at = excluded.updated_at",
     )
     .bind(p.id.clone())
     .bind(p.order_id)
+    .bind(p.attempt)
     .bind(p.idempotence_key.clone())
     .bind(p.status.clone())
     .bind(p.confirmation_url.clone())
@@ -249,7 +252,8 @@ pub async fn save_payment(conn: &mut AnyConnection, p: &PaymentRecord, now: i64)
 /// Payments still waiting for the learner, oldest first (the re-check covers lost notifications).
 pub async fn pending_payments(conn: &mut AnyConnection) -> Result<Vec<PaymentRecord>> {
     Ok(sqlx::query_as(
-        "SELECT p.id, p.order_id, p.idempotence_key, p.status, p.confirmation_url, p.created_at \
+        "SELECT p.id, p.order_id, p.attempt, p.idempotence_key, p.status, p.confirmation_url, \
+         p.created_at \
          FROM payments p JOIN orders o ON o.id = p.order_id \
          WHERE p.status IN ('pending', 'waiting_for_capture') AND o.status = 'pending' \
          ORDER BY p.created_at",
