@@ -4,7 +4,6 @@
 mod support;
 
 #[path = "support/yookassa_fake.rs"]
-#[allow(dead_code)]
 mod yookassa_fake;
 
 use base64::Engine;
