@@ -3,15 +3,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
+use teloxide::update_listeners::webhooks;
 use teloxide::Bot;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::letters::MailTransport;
 use crate::app::payments::Provider;
 use crate::app::{App, Messenger};
-use crate::config::Settings;
+use crate::config::{Settings, UpdateMode};
 use crate::email::smtp::{Mailer, SmtpParams};
 use crate::payments::{YooKassa, YooKassaParams};
+
+/// Where Telegram's updates arrive in webhook mode.
+pub const WEBHOOK_PATH: &str = "/webhooks/telegram";
 
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -79,7 +83,33 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     ));
     app.catalog().await?;
     let bot = Bot::new(token).set_api_url(settings.telegram.api_url.clone());
-    let running = crate::telegram::runner::start(app.clone(), bot).await?;
+    let (running, telegram_webhook) = match settings.telegram.mode {
+        UpdateMode::Polling => (
+            crate::telegram::runner::start(app.clone(), bot).await?,
+            None,
+        ),
+        UpdateMode::Webhook => {
+            let url = settings.telegram.webhook_url.clone().expect("validated");
+            let secret = settings
+                .telegram
+                .webhook_secret
+                .as_ref()
+                .expect("validated")
+                .expose_secret()
+                .to_owned();
+            // Updates arrive on our HTTP server at /webhooks/telegram (a reverse proxy maps the
+            // public URL there); Telegram repeats the secret in a header we check.
+            let options = webhooks::Options::new(settings.http.bind, url)
+                .path(WEBHOOK_PATH.to_owned())
+                .secret_token(secret);
+            let (listener, _stop, router) = webhooks::axum_to_router(bot.clone(), options)
+                .await
+                .map_err(|e| anyhow::anyhow!("telegram.webhook_url: setWebhook failed: {e}"))?;
+            let running =
+                crate::telegram::runner::start_with_listener(app.clone(), bot, listener).await?;
+            (running, Some(router))
+        }
+    };
     let messenger: Arc<dyn Messenger> = running.messenger.clone();
 
     let stop = CancellationToken::new();
@@ -87,10 +117,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("http.bind {}: {e}", settings.http.bind))?;
     tracing::info!(bind = %settings.http.bind, "HTTP endpoints up");
-    let router = crate::http::router(crate::http::HttpState {
+    let mut router = crate::http::router(crate::http::HttpState {
         app: app.clone(),
         messenger: messenger.clone(),
     });
+    if let Some(webhook) = telegram_webhook {
+        router = router.merge(webhook);
+    }
     let http_stop = stop.clone();
     let http = tokio::spawn(async move {
         axum::serve(listener, router)
