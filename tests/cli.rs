@@ -8,7 +8,10 @@ use std::process::{Command, Output};
 
 use support::db::TestDb;
 
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/dialogues/catalog.example.toml");
+const EXAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/dialogues/catalog.example.toml"
+);
 
 fn uchbot(db: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_uchbot"))
@@ -28,22 +31,38 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn help_explains_every_command_in_one_line() {
-    let out = Command::new(env!("CARGO_BIN_EXE_uchbot")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_uchbot"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = stdout(&out);
     for command in ["serve", "shell", "migrate", "catalog"] {
-        assert!(help.lines().any(|l| l.trim_start().starts_with(command)), "{command} in:\n{help}");
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(command)),
+            "{command} in:\n{help}"
+        );
     }
     assert!(help.contains("--config"));
-    let out = Command::new(env!("CARGO_BIN_EXE_uchbot")).args(["catalog", "--help"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_uchbot"))
+        .args(["catalog", "--help"])
+        .output()
+        .unwrap();
     let help = stdout(&out);
     assert!(help.contains("import") && help.contains("show"), "{help}");
-    assert!(!help.to_lowercase().contains("token="), "no secrets in help");
+    assert!(
+        !help.to_lowercase().contains("token="),
+        "no secrets in help"
+    );
 }
 
 /// The example with one lesson moved, one course's price changed, a question removed.
 fn changed_copy(dir: &Path) -> std::path::PathBuf {
     let text = std::fs::read_to_string(EXAMPLE).unwrap();
-    std::fs::copy(Path::new(EXAMPLE).with_file_name("offer.md"), dir.join("offer.md")).unwrap();
+    std::fs::copy(
+        Path::new(EXAMPLE).with_file_name("offer.md"),
+        dir.join("offer.md"),
+    )
+    .unwrap();
     let changed = text.replacen("price = 4900", "price = 5200", 1);
     assert_ne!(changed, text, "the example has a course priced 4900");
     let path = dir.join("catalog.toml");
@@ -58,26 +77,59 @@ async fn import_is_idempotent_and_updates_in_place(db: TestDb) {
     let (first, second, third, show) = tokio::task::spawn_blocking(move || {
         let first = uchbot(&url2, &["catalog", "import", EXAMPLE]);
         let second = uchbot(&url2, &["catalog", "import", EXAMPLE]);
-        let third = uchbot(&url2, &["catalog", "import", changed_copy(dir.path()).to_str().unwrap()]);
+        let third = uchbot(
+            &url2,
+            &[
+                "catalog",
+                "import",
+                changed_copy(dir.path()).to_str().unwrap(),
+            ],
+        );
         let show = uchbot(&url2, &["catalog", "show"]);
         (first, second, third, show)
     })
     .await
     .unwrap();
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(stdout(&first).contains("Добавлено: courses 7"), "{}", stdout(&first));
-    assert!(stdout(&second).contains("не изменился"), "{}", stdout(&second));
-    assert!(stdout(&third).contains("Изменено: courses 1"), "{}", stdout(&third));
-    assert!(stdout(&show).contains("5\u{a0}200\u{a0}₽"), "{}", stdout(&show));
-    assert!(stdout(&show).contains("pk-fgos-2026-11"), "groups are listed");
-    let (courses,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM courses").fetch_one(db.store.pool()).await.unwrap();
+    assert!(
+        stdout(&first).contains("Добавлено: courses 7"),
+        "{}",
+        stdout(&first)
+    );
+    assert!(
+        stdout(&second).contains("не изменился"),
+        "{}",
+        stdout(&second)
+    );
+    assert!(
+        stdout(&third).contains("Изменено: courses 1"),
+        "{}",
+        stdout(&third)
+    );
+    assert!(
+        stdout(&show).contains("5\u{a0}200\u{a0}₽"),
+        "{}",
+        stdout(&show)
+    );
+    assert!(
+        stdout(&show).contains("pk-fgos-2026-11"),
+        "groups are listed"
+    );
+    let (courses,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM courses")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
     assert_eq!(courses, 7, "updated in place, nothing duplicated");
 }
 
 async fn a_bad_file_changes_nothing_and_names_the_place(db: TestDb) {
     let url = db.url.clone();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(Path::new(EXAMPLE).with_file_name("offer.md"), dir.path().join("offer.md")).unwrap();
+    std::fs::copy(
+        Path::new(EXAMPLE).with_file_name("offer.md"),
+        dir.path().join("offer.md"),
+    )
+    .unwrap();
     let text = std::fs::read_to_string(EXAMPLE).unwrap();
     // Break the last course's hours: everything before it is valid, and must not be imported.
     let at = text.rfind("hours = ").unwrap();
@@ -87,13 +139,21 @@ async fn a_bad_file_changes_nothing_and_names_the_place(db: TestDb) {
     let path = dir.path().join("catalog.toml");
     std::fs::write(&path, broken).unwrap();
     let path_s = path.display().to_string();
-    let out = tokio::task::spawn_blocking(move || uchbot(&url, &["catalog", "import", &path_s])).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || uchbot(&url, &["catalog", "import", &path_s]))
+        .await
+        .unwrap();
     assert!(!out.status.success());
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains(&format!("catalog.toml:{line}")), "line {line} in: {err}");
+    assert!(
+        err.contains(&format!("catalog.toml:{line}")),
+        "line {line} in: {err}"
+    );
     assert!(err.contains("hours"), "{err}");
-    let (courses,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM courses").fetch_one(db.store.pool()).await.unwrap();
+    let (courses,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM courses")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
     assert_eq!(courses, 0, "nothing half-imported");
 }
 

@@ -489,3 +489,99 @@ on_both_backends! {
     a_restart_mid_form_loses_nothing => restart_mid_form;
     staff_buttons_do_nothing_for_others => staff_buttons_are_for_staff_only;
 }
+
+#[path = "support/mail_server.rs"]
+mod mail_server;
+
+/// The verification code travels through a real SMTP server into a real mailbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_email_code_arrives_by_real_smtp() {
+    let mail = tokio::task::spawn_blocking(mail_server::MailServer::start)
+        .await
+        .unwrap();
+    let env = vec![
+        (
+            "UCHBOT_SMTP__URL".to_owned(),
+            format!("smtp://{}:{}", mail.host(), mail.smtp_port),
+        ),
+        (
+            "UCHBOT_SMTP__FROM".to_owned(),
+            format!("Учебный центр <{}>", mail_server::TEACH.address),
+        ),
+        (
+            "UCHBOT_SCHOOL__EMAIL".to_owned(),
+            mail_server::TEACH.address.to_owned(),
+        ),
+    ];
+    let settings = uchbot::config::Settings::load_from(None, env.clone()).unwrap();
+    let transport = uchbot::serve::mail_transport(&settings).unwrap();
+    let mut bot = TestBot::start(
+        TestDb::sqlite().await,
+        Options {
+            env,
+            mail: transport,
+            ..Options::default()
+        },
+    )
+    .await;
+    let user = masha();
+    let learner = mail_server::LEARNER.address;
+    run(
+        &mut bot,
+        &user,
+        vec![
+            say("/start"),
+            press("✅ Согласен"),
+            say(learner),
+            sees("6-значным кодом"),
+        ],
+    )
+    .await;
+    let inbox = mail.maildir(learner).join("new");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let letter = loop {
+        let files: Vec<_> = std::fs::read_dir(&inbox)
+            .map(|d| d.flatten().collect())
+            .unwrap_or_default();
+        if let Some(f) = files.first() {
+            break std::fs::read(f.path()).unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no letter in {}",
+            inbox.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let parsed = uchbot::email::parse::parse_incoming(
+        &letter,
+        &uchbot::email::parse::MailLimits::for_document_scans(),
+    )
+    .unwrap();
+    assert!(
+        parsed
+            .subject
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("Код подтверждения"),
+        "{:?}",
+        parsed.subject
+    );
+    let at = parsed.text.find("адреса: ").expect("code in the letter") + "адреса: ".len();
+    let code = parsed.text[at..at + 6].to_owned();
+    run(&mut bot, &user, vec![say(code), sees("подтверждён")]).await;
+    // Sent once: the outbox does not send it again.
+    let (sent,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND status = 'sent'")
+            .fetch_one(bot.app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(sent, 1);
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(
+        std::fs::read_dir(&inbox).unwrap().count(),
+        1,
+        "exactly one letter"
+    );
+    bot.stop().await;
+}
