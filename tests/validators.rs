@@ -738,7 +738,7 @@ fn every_error() -> Vec<E> {
 
 #[test]
 fn every_error_has_a_fluent_id_with_a_proposed_text_and_its_arguments() {
-    let ftl = std::fs::read_to_string("dialogues/proposed-domain.ftl").unwrap();
+    let ftl = uchbot::texts::RU_FTL.to_owned();
     let errors = every_error();
     errors.iter().for_each(listed_in_every_error);
     // 48 variants: the match above lists them all, this list must too.
@@ -750,7 +750,7 @@ fn every_error_has_a_fluent_id_with_a_proposed_text_and_its_arguments() {
         let entry = ftl
             .split("\n\n")
             .find(|block| block.lines().any(|l| l.starts_with(&format!("{id} ="))))
-            .unwrap_or_else(|| panic!("{id} has no text in proposed-domain.ftl"));
+            .unwrap_or_else(|| panic!("{id} has no text in ru.ftl"));
         for (name, _) in error.args().iter() {
             assert!(
                 entry.contains(&format!("${name}")),
@@ -771,7 +771,7 @@ fn every_error_has_a_fluent_id_with_a_proposed_text_and_its_arguments() {
 #[test]
 fn proposed_texts_render_with_fluent() {
     use fluent_bundle::{FluentBundle, FluentResource};
-    let ftl = std::fs::read_to_string("dialogues/proposed-domain.ftl").unwrap();
+    let ftl = uchbot::texts::RU_FTL.to_owned();
     let resource = FluentResource::try_new(ftl).expect("valid Fluent syntax");
     let mut bundle = FluentBundle::new(vec![unic_langid::langid!("ru")]);
     bundle.set_use_isolating(false);
