@@ -67,21 +67,7 @@ fn paid_notices(bot: &TestBot, chat: i64) -> usize {
 
 async fn yookassa_flow(db: TestDb) {
     let kassa = YooKassaFake::start().await;
-    let env = vec![
-        (
-            "UCHBOT_PAYMENTS__API_URL".to_owned(),
-            kassa.api_url().to_string(),
-        ),
-        ("UCHBOT_PAYMENTS__SHOP_ID".to_owned(), SHOP_ID.to_owned()),
-        (
-            "UCHBOT_PAYMENTS__SECRET_KEY".to_owned(),
-            SECRET_KEY.to_owned(),
-        ),
-        (
-            "UCHBOT_PAYMENTS__RETURN_URL".to_owned(),
-            "https://t.me/uchbot".to_owned(),
-        ),
-    ];
+    let env = shop_settings(&kassa);
     let mut bot = TestBot::start(
         db,
         Options {
@@ -217,21 +203,7 @@ async fn yookassa_flow(db: TestDb) {
 
 async fn lost_notification_recheck(db: TestDb) {
     let kassa = YooKassaFake::start().await;
-    let env = vec![
-        (
-            "UCHBOT_PAYMENTS__API_URL".to_owned(),
-            kassa.api_url().to_string(),
-        ),
-        ("UCHBOT_PAYMENTS__SHOP_ID".to_owned(), SHOP_ID.to_owned()),
-        (
-            "UCHBOT_PAYMENTS__SECRET_KEY".to_owned(),
-            SECRET_KEY.to_owned(),
-        ),
-        (
-            "UCHBOT_PAYMENTS__RETURN_URL".to_owned(),
-            "https://t.me/uchbot".to_owned(),
-        ),
-    ];
+    let env = shop_settings(&kassa);
     let mut bot = TestBot::start(
         db,
         Options {
@@ -263,21 +235,7 @@ async fn lost_notification_recheck(db: TestDb) {
 
 async fn provider_down(db: TestDb) {
     let kassa = YooKassaFake::start().await;
-    let env = vec![
-        (
-            "UCHBOT_PAYMENTS__API_URL".to_owned(),
-            kassa.api_url().to_string(),
-        ),
-        ("UCHBOT_PAYMENTS__SHOP_ID".to_owned(), SHOP_ID.to_owned()),
-        (
-            "UCHBOT_PAYMENTS__SECRET_KEY".to_owned(),
-            SECRET_KEY.to_owned(),
-        ),
-        (
-            "UCHBOT_PAYMENTS__RETURN_URL".to_owned(),
-            "https://t.me/uchbot".to_owned(),
-        ),
-    ];
+    let env = shop_settings(&kassa);
     let mut bot = TestBot::start(
         db,
         Options {

@@ -196,18 +196,7 @@ pub fn ask(ctx: &Ctx, e: &EnrollmentView, field: Field, review: bool) -> Outcome
         total = Field::ALL.len(),
         question = crate::texts::Html(question(ctx, field))
     ));
-    let keep_value = match field {
-        Field::Email => ctx.learner.email.clone(),
-        _ => ctx.learner.previous_form.get(field.key()).cloned(),
-    }
-    .or_else(|| {
-        if review {
-            e.form.get(field.key()).cloned()
-        } else {
-            None
-        }
-    })
-    .filter(|v| !v.is_empty());
+    let keep_value = kept_value(ctx, e, field, review);
     match field {
         Field::Education => {
             for (n, level) in EducationLevel::ALL.iter().enumerate() {
@@ -313,47 +302,49 @@ pub fn answer(ctx: &Ctx, enrollment: i64, field: Field, review: bool, text: &str
     }
 }
 
-pub fn keep(ctx: &Ctx, dialogue: Dialogue, enrollment: i64, field: Field) -> Outcome {
-    let Dialogue::Form {
-        enrollment: de,
-        field: df,
-        review,
-    } = dialogue
-    else {
-        return stale(ctx, dialogue);
-    };
-    if de != enrollment || df != field {
-        return stale(ctx, dialogue);
+/// The enrollment and review flag when the form is waiting for exactly this field (a button
+/// of an older question does nothing).
+fn asked<'a>(
+    ctx: &'a Ctx,
+    dialogue: &Dialogue,
+    enrollment: i64,
+    field: Field,
+) -> Result<(&'a EnrollmentView, bool), Option<Reply>> {
+    match *dialogue {
+        Dialogue::Form {
+            enrollment: de,
+            field: df,
+            review,
+        } if de == enrollment && df == field => Ok((editable(ctx, enrollment)?, review)),
+        _ => Err(None),
     }
-    let e = match editable(ctx, enrollment) {
-        Ok(e) => e,
-        Err(why) => return refuse(ctx, dialogue, why),
-    };
-    let value = match field {
+}
+
+/// The value a «Оставить» button keeps: the verified email, the previous application's
+/// answer, or (when editing) the current one.
+fn kept_value(ctx: &Ctx, e: &EnrollmentView, field: Field, review: bool) -> Option<String> {
+    match field {
         Field::Email => ctx.learner.email.clone(),
         _ => ctx.learner.previous_form.get(field.key()).cloned(),
     }
-    .or_else(|| e.form.get(field.key()).cloned());
-    match value {
+    .or_else(|| review.then(|| e.form.get(field.key()).cloned()).flatten())
+    .filter(|v| !v.is_empty())
+}
+
+pub fn keep(ctx: &Ctx, dialogue: Dialogue, enrollment: i64, field: Field) -> Outcome {
+    let (e, review) = match asked(ctx, &dialogue, enrollment, field) {
+        Ok(found) => found,
+        Err(why) => return refuse(ctx, dialogue, why),
+    };
+    match kept_value(ctx, e, field, true) {
         Some(v) => accept(ctx, e, field, review, v),
         None => stale(ctx, dialogue),
     }
 }
 
 pub fn choice(ctx: &Ctx, dialogue: Dialogue, enrollment: i64, field: Field, n: u8) -> Outcome {
-    let Dialogue::Form {
-        enrollment: de,
-        field: df,
-        review,
-    } = dialogue
-    else {
-        return stale(ctx, dialogue);
-    };
-    if de != enrollment || df != field {
-        return stale(ctx, dialogue);
-    }
-    let e = match editable(ctx, enrollment) {
-        Ok(e) => e,
+    let (e, review) = match asked(ctx, &dialogue, enrollment, field) {
+        Ok(found) => found,
         Err(why) => return refuse(ctx, dialogue, why),
     };
     let value = match (field, n) {
