@@ -54,6 +54,22 @@ async fn to_the_payment_link(bot: &mut TestBot, user: &FakeUser) {
     .await;
 }
 
+/// The `[payments]` settings of a shop at the fake.
+fn shop_settings(kassa: &YooKassaFake) -> Vec<(String, String)> {
+    [
+        ("UCHBOT_PAYMENTS__API_URL", kassa.api_url().to_string()),
+        ("UCHBOT_PAYMENTS__SHOP_ID", SHOP_ID.to_owned()),
+        ("UCHBOT_PAYMENTS__SECRET_KEY", SECRET_KEY.to_owned()),
+        (
+            "UCHBOT_PAYMENTS__RETURN_URL",
+            "https://t.me/uchbot".to_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
 fn paid_notices(bot: &TestBot, chat: i64) -> usize {
     bot.fake
         .messages(chat)
