@@ -259,6 +259,9 @@ impl SchoolSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSettings {
     pub documents_dir: PathBuf,
+    /// Key that encrypts document files at rest: 32 random bytes in base64
+    /// (`head -c 32 /dev/urandom | base64`). Required by `serve`.
+    pub encryption_key: Option<SecretString>,
     /// Largest document a learner may upload, in megabytes (Telegram's getFile stops at 20).
     pub max_document_mb: u64,
 }
@@ -267,6 +270,7 @@ impl Default for StorageSettings {
     fn default() -> Self {
         Self {
             documents_dir: PathBuf::from("data/documents"),
+            encryption_key: None,
             max_document_mb: 20,
         }
     }
@@ -399,6 +403,14 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        if let Some(key) = &self.storage.encryption_key {
+            if decode_key(key.expose_secret()).is_none() {
+                return Err(ConfigError::invalid(
+                    "storage.encryption_key",
+                    "must be 32 bytes in base64 (head -c 32 /dev/urandom | base64)",
+                ));
+            }
+        }
         if self.storage.max_document_mb == 0 || self.storage.max_document_mb > 20 {
             return Err(ConfigError::invalid(
                 "storage.max_document_mb",
@@ -416,6 +428,21 @@ impl Settings {
                 "required by `serve`: set UCHBOT_TELEGRAM__TOKEN (or TELOXIDE_TOKEN)",
             )
         })
+    }
+
+    /// The document encryption key `serve` needs (checked at start-up).
+    pub fn require_encryption_key(&self) -> Result<[u8; 32], ConfigError> {
+        self.storage
+            .encryption_key
+            .as_ref()
+            .and_then(|k| decode_key(k.expose_secret()))
+            .ok_or_else(|| {
+                ConfigError::invalid(
+                    "storage.encryption_key",
+                    "required by `serve` to encrypt documents at rest: set \
+                     UCHBOT_STORAGE__ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)",
+                )
+            })
     }
 
     pub fn staff_role(&self, user_id: i64) -> Option<StaffRole> {
@@ -439,6 +466,15 @@ fn valid_webhook_secret(s: &str) -> bool {
     (1..=256).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// 32 bytes from base64.
+pub fn decode_key(text: &str) -> Option<[u8; 32]> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()?;
+    bytes.try_into().ok()
 }
 
 fn one_line(s: &str) -> String {

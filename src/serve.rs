@@ -70,6 +70,7 @@ pub fn mail_transport(settings: &Settings) -> anyhow::Result<Option<Arc<dyn Mail
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     init_tracing();
     let token = settings.require_token()?.expose_secret().to_owned();
+    settings.require_encryption_key()?;
     let store = crate::cli::open_store(&settings).await?;
     let mail = mail_transport(&settings)?;
     if mail.is_none() {
@@ -80,7 +81,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         store,
         payment_provider(&settings)?,
         mail,
-    ));
+    )?);
     app.catalog().await?;
     let bot = Bot::new(token).set_api_url(settings.telegram.api_url.clone());
     let (running, telegram_webhook) = match settings.telegram.mode {

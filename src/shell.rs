@@ -23,6 +23,10 @@ pub const EXAMPLE_CATALOG: &str = include_str!("../dialogues/catalog.example.tom
 pub async fn run(mut settings: Settings, db: PathBuf) -> anyhow::Result<()> {
     settings.database.url = format!("sqlite://{}", db.display());
     settings.telegram.staff_chat_id = 0;
+    settings.storage.encryption_key = Some(shell_key(&db)?.into());
+    if settings.storage.documents_dir == crate::config::StorageSettings::default().documents_dir {
+        settings.storage.documents_dir = db.with_extension("documents");
+    }
     let store = crate::cli::open_store(&settings).await?;
     let catalog = crate::catalog::example_catalog()?;
     {
@@ -40,7 +44,7 @@ pub async fn run(mut settings: Settings, db: PathBuf) -> anyhow::Result<()> {
         store,
         Provider::Demo,
         Some(Arc::new(mail)),
-    ));
+    )?);
     let fake = FakeBotApi::start().await?;
     let running = crate::telegram::runner::start(app.clone(), fake.bot()).await?;
     let mut handled = running.handled.subscribe();
@@ -130,6 +134,23 @@ pub async fn run(mut settings: Settings, db: PathBuf) -> anyhow::Result<()> {
     fake.shutdown().await;
     app.store.close().await;
     Ok(())
+}
+
+/// The shell's own document key, kept beside its database (made on first run).
+fn shell_key(db: &std::path::Path) -> anyhow::Result<String> {
+    use base64::Engine;
+    let path = db.with_extension("key");
+    if let Ok(key) = std::fs::read_to_string(&path) {
+        return Ok(key.trim().to_owned());
+    }
+    let key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>());
+    std::fs::write(&path, &key)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(key)
 }
 
 async fn wait_handled(handled: &mut tokio::sync::broadcast::Receiver<i64>, update_id: i64) {

@@ -46,6 +46,10 @@ impl Serve {
             .env("UCHBOT_DATABASE__URL", &db)
             .env("UCHBOT_HTTP__BIND", format!("127.0.0.1:{port}"))
             .env("UCHBOT_STORAGE__DOCUMENTS_DIR", dir.path().join("docs"))
+            .env(
+                "UCHBOT_STORAGE__ENCRYPTION_KEY",
+                "dGVzdC1rZXktZm9yLWRvY3VtZW50cy0zMi1ieXRlcyE=",
+            )
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -176,6 +180,30 @@ async fn serve_in_webhook_mode_checks_the_secret() {
     assert_eq!(forged.status(), 401);
     let (_, status) = serve.terminate();
     assert!(status.success());
+}
+
+#[test]
+fn serve_without_a_document_key_names_the_key() {
+    let out = Command::new(env!("CARGO_BIN_EXE_uchbot"))
+        .arg("serve")
+        .env("UCHBOT_TELEGRAM__TOKEN", "1:x")
+        .env_remove("UCHBOT_STORAGE__ENCRYPTION_KEY")
+        .env("UCHBOT_DATABASE__URL", "sqlite::memory:")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("storage.encryption_key"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_uchbot"))
+        .arg("serve")
+        .env("UCHBOT_TELEGRAM__TOKEN", "1:x")
+        .env("UCHBOT_STORAGE__ENCRYPTION_KEY", "too-short")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("storage.encryption_key: must be 32 bytes")
+    );
 }
 
 #[test]

@@ -78,12 +78,14 @@ pub struct App {
 }
 
 impl App {
+    /// The runtime; fails when the configuration lacks what it needs (the document key).
     pub fn new(
         settings: &Settings,
         store: Store,
         payments: payments::Provider,
         mail: Option<Arc<dyn letters::MailTransport>>,
-    ) -> Self {
+    ) -> Result<Self, crate::config::ConfigError> {
+        let key = settings.require_encryption_key()?;
         let mode = match &payments {
             payments::Provider::YooKassa { .. } => PaymentMode::Online,
             payments::Provider::BankTransfer => PaymentMode::BankTransfer,
@@ -100,7 +102,7 @@ impl App {
             payment_mode: mode,
             bank_details: settings.payments.bank_details.clone(),
         };
-        Self {
+        Ok(Self {
             texts: Texts::russian(),
             store,
             school,
@@ -111,11 +113,11 @@ impl App {
             },
             clock: Clock::default(),
             payments,
-            files: files::DocumentFiles::new(settings.storage.documents_dir.clone()),
+            files: files::DocumentFiles::new(settings.storage.documents_dir.clone(), &key),
             mail,
             school_mailbox: settings.school.email.clone(),
             catalog: RwLock::new((None, Arc::new(Catalog::default()))),
-        }
+        })
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -16,6 +16,8 @@ use super::db::TestDb;
 pub const STAFF_CHAT: i64 = -1_001_234_567_890;
 pub const MANAGER: i64 = 5001;
 pub const ADMIN: i64 = 5002;
+/// 32 bytes of base64: the document key of test bots.
+pub const TEST_KEY: &str = "dGVzdC1rZXktZm9yLWRvY3VtZW50cy0zMi1ieXRlcyE=";
 
 pub struct TestBot {
     pub fake: FakeBotApi,
@@ -69,6 +71,10 @@ fn settings(env: &[(String, String)], docs: &std::path::Path, db: &TestDb) -> Se
             STAFF_CHAT.to_string(),
         ),
         (
+            "UCHBOT_STORAGE__ENCRYPTION_KEY".to_owned(),
+            TEST_KEY.to_owned(),
+        ),
+        (
             "UCHBOT_TELEGRAM__STAFF_USER_IDS".to_owned(),
             format!("[{MANAGER}]"),
         ),
@@ -98,12 +104,15 @@ impl TestBot {
             tx.commit().await.unwrap();
         }
         let s = settings(&options.env, docs.path(), &db);
-        let app = Arc::new(App::new(
-            &s,
-            db.store.clone(),
-            (options.provider)(&s),
-            options.mail.clone(),
-        ));
+        let app = Arc::new(
+            App::new(
+                &s,
+                db.store.clone(),
+                (options.provider)(&s),
+                options.mail.clone(),
+            )
+            .expect("app"),
+        );
         let running = runner::start(app.clone(), fake.bot())
             .await
             .expect("bot starts");
@@ -142,7 +151,8 @@ impl TestBot {
         let store = uchbot::store::Store::connect(&self.db.url, 4)
             .await
             .unwrap();
-        self.app = Arc::new(App::new(&s, store, (self.provider)(&s), self.mail.clone()));
+        self.app =
+            Arc::new(App::new(&s, store, (self.provider)(&s), self.mail.clone()).expect("app"));
         let running = runner::start(self.app.clone(), self.fake.bot())
             .await
             .unwrap();
