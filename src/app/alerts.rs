@@ -66,6 +66,16 @@ pub async fn queue(
     }
     let t = &app.texts;
     let (key, reply, files) = match alert {
+        StaffAlert::ConsentWithdrawn { documents } => (
+            format!("alert:consent-withdrawn:{}", learner.id),
+            Reply::text(tr!(
+                t,
+                "alert-consent-withdrawn",
+                id = learner.id,
+                documents = *documents
+            )),
+            Vec::new(),
+        ),
         StaffAlert::NewLearner => (
             format!("alert:new-learner:{}", learner.id),
             Reply::text(tr!(t, "alert-new-learner", who = who(app, learner, None))),

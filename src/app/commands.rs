@@ -86,7 +86,9 @@ pub async fn apply(
         | Command::AcceptOffer { .. }
         | Command::RequestPayment { .. }
         | Command::CheckPayment { .. }
-        | Command::StoreDocument { .. } => {}
+        | Command::StoreDocument { .. }
+        | Command::ExportData
+        | Command::Forget => {}
     }
     Ok(true)
 }
@@ -246,6 +248,11 @@ pub async fn run_external(
         } => {
             Some(store_document(app, messenger, learner, *enrollment, *kind, file, *replace).await?)
         }
+        Command::ExportData => {
+            super::privacy::export(app, messenger, learner, origin).await?;
+            None
+        }
+        Command::Forget => Some(super::privacy::forget(app, learner).await?),
         _ => None,
     })
 }

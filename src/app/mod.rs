@@ -20,6 +20,7 @@ pub mod letters;
 pub mod messenger;
 pub mod outbox;
 pub mod payments;
+pub mod privacy;
 pub mod staff;
 pub mod view;
 

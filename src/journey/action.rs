@@ -29,6 +29,8 @@ pub enum Action {
     DocAdd(i64, DocKind),
     DocReplace(i64, DocKind),
     Submit(i64),
+    /// Withdraw consent and destroy personal data (asked first by `/forget`).
+    ForgetConfirm,
     /// Staff: accept the whole application file.
     StaffAccept(i64),
     /// Staff: choose which document of the file to return.
@@ -93,6 +95,7 @@ impl Action {
             Self::DocAdd(e, k) => format!("dad:{e}:{}", k.key()),
             Self::DocReplace(e, k) => format!("drp:{e}:{}", k.key()),
             Self::Submit(e) => format!("sub:{e}"),
+            Self::ForgetConfirm => "fgt".into(),
             Self::StaffAccept(e) => format!("sa:{e}"),
             Self::StaffReturn(e) => format!("sr:{e}"),
             Self::StaffReturnDoc(d) => format!("srd:{d}"),
@@ -133,6 +136,7 @@ impl Action {
             ["dad", e, k] => Self::DocAdd(id(e)?, DocKind::from_key(k)?),
             ["drp", e, k] => Self::DocReplace(id(e)?, DocKind::from_key(k)?),
             ["sub", e] => Self::Submit(id(e)?),
+            ["fgt"] => Self::ForgetConfirm,
             ["sa", e] => Self::StaffAccept(id(e)?),
             ["sr", e] => Self::StaffReturn(id(e)?),
             ["srd", d] => Self::StaffReturnDoc(id(d)?),
@@ -178,6 +182,7 @@ mod tests {
             Action::DocAdd(5, DocKind::Passport),
             Action::DocReplace(5, DocKind::NameChange),
             Action::Submit(5),
+            Action::ForgetConfirm,
             Action::StaffAccept(5),
             Action::StaffReturn(5),
             Action::StaffReturnDoc(77),

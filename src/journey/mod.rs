@@ -17,6 +17,7 @@ pub mod application;
 pub mod browse;
 pub mod documents;
 pub mod payment;
+pub mod privacy;
 pub mod registration;
 pub mod reply;
 pub mod status;
@@ -114,6 +115,8 @@ pub enum Cmd {
     Status,
     Cancel,
     Catalog,
+    MyData,
+    Forget,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +194,10 @@ pub enum Event {
         file_name: String,
         reason: String,
     },
+    /// Consent withdrawn, personal data destroyed (this many document files).
+    Forgotten {
+        documents: usize,
+    },
 }
 
 /// State changes and outside work, executed by the runtime. Commands marked as guards in
@@ -237,6 +244,10 @@ pub enum Command {
         enrollment: i64,
     },
     AlertStaff(StaffAlert),
+    /// Send the learner everything stored about them, as a file.
+    ExportData,
+    /// Withdraw consent and destroy personal data (contract records kept for their term).
+    Forget,
 }
 
 impl Command {
@@ -255,6 +266,8 @@ impl Command {
                 | Self::RequestPayment { .. }
                 | Self::CheckPayment { .. }
                 | Self::StoreDocument { .. }
+                | Self::ExportData
+                | Self::Forget
         )
     }
 }
@@ -267,6 +280,7 @@ pub enum StaffAlert {
     Paid { enrollment: i64 },
     PaymentCanceled { enrollment: i64 },
     ApplicationReady { enrollment: i64 },
+    ConsentWithdrawn { documents: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,6 +363,8 @@ pub fn step(ctx: &Ctx, dialogue: Dialogue, input: Input) -> Outcome {
         Input::Command(Cmd::Status) => Outcome::stay(dialogue).say(status::status(ctx)),
         Input::Command(Cmd::Cancel) => cancel(ctx, dialogue),
         Input::Command(Cmd::Catalog) => Outcome::stay(dialogue).say(browse::sections(ctx)),
+        Input::Command(Cmd::MyData) => privacy::my_data(dialogue),
+        Input::Command(Cmd::Forget) => privacy::forget_request(ctx, dialogue),
         Input::Button(action) => button(ctx, dialogue, action),
         Input::BadButton => Outcome::stay(dialogue).toast(tr!(ctx.texts, "button-outdated")),
         Input::Text(text) => text_input(ctx, dialogue, text.trim()),
@@ -384,6 +400,7 @@ fn button(ctx: &Ctx, dialogue: Dialogue, action: Action) -> Outcome {
         A::DocAdd(e, kind) => documents::add(ctx, dialogue, e, kind, false),
         A::DocReplace(e, kind) => documents::add(ctx, dialogue, e, kind, true),
         A::Submit(e) => documents::submit(ctx, dialogue, e),
+        A::ForgetConfirm => privacy::forget_confirmed(ctx),
         // Staff buttons are routed to the staff handler before the journey; one that
         // arrives here was pressed by a learner.
         A::StaffAccept(_) | A::StaffReturn(_) | A::StaffReturnDoc(_) => {
@@ -451,6 +468,7 @@ fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
         | E::DocumentRefused { .. }
         | E::ReviewAccepted { .. }
         | E::DocumentReturned { .. } => documents::on_event(ctx, dialogue, event),
+        E::Forgotten { documents } => privacy::forgotten(ctx, documents),
     }
 }
 

@@ -69,6 +69,8 @@ pub fn text_input(app: &App, text: &str) -> Input {
             "status" => Input::Command(Cmd::Status),
             "cancel" => Input::Command(Cmd::Cancel),
             "catalog" => Input::Command(Cmd::Catalog),
+            "mydata" => Input::Command(Cmd::MyData),
+            "forget" => Input::Command(Cmd::Forget),
             _ => Input::Text(text.to_owned()),
         };
     }

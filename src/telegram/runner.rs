@@ -46,6 +46,8 @@ pub async fn set_commands(app: &App, bot: &Bot) -> anyhow::Result<()> {
         BotCommand::new("status", tr!(t, "command-status")),
         BotCommand::new("help", tr!(t, "command-help")),
         BotCommand::new("cancel", tr!(t, "command-cancel")),
+        BotCommand::new("mydata", tr!(t, "command-mydata")),
+        BotCommand::new("forget", tr!(t, "command-forget")),
     ];
     bot.set_my_commands(commands).await?;
     Ok(())
