@@ -21,6 +21,10 @@ pub mod messenger;
 pub mod outbox;
 pub mod payments;
 pub mod staff;
+pub mod staff_alerts;
+pub mod staff_auth;
+pub mod staff_card;
+pub mod staff_commands;
 pub mod view;
 
 pub use engine::Origin;
@@ -74,6 +78,8 @@ pub struct App {
     /// Where letters go: SMTP in `serve`, the terminal in `shell`, nowhere yet when unset.
     pub mail: Option<Arc<dyn letters::MailTransport>>,
     pub school_mailbox: String,
+    /// The key that signs staff buttons, read from the database on first use.
+    pub staff_key: tokio::sync::OnceCell<[u8; 32]>,
     catalog: RwLock<(Option<String>, Arc<Catalog>)>,
 }
 
@@ -114,6 +120,7 @@ impl App {
             files: files::DocumentFiles::new(settings.storage.documents_dir.clone()),
             mail,
             school_mailbox: settings.school.email.clone(),
+            staff_key: tokio::sync::OnceCell::new(),
             catalog: RwLock::new((None, Arc::new(Catalog::default()))),
         }
     }

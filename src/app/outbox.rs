@@ -42,6 +42,11 @@ pub enum QueuedTelegram {
         file_name: String,
         caption: String,
     },
+    /// A message or file for a forum topic of a group (staff alerts sorted by kind).
+    InTopic {
+        thread_id: i32,
+        item: Box<QueuedTelegram>,
+    },
 }
 
 impl QueuedTelegram {
@@ -123,15 +128,23 @@ enum Delivery {
     Fail(String),
 }
 
-async fn deliver_telegram(app: &App, messenger: &dyn Messenger, item: &QueuedTelegram) -> Delivery {
+async fn deliver_telegram(
+    app: &App,
+    messenger: &dyn Messenger,
+    item: &QueuedTelegram,
+    thread: Option<i32>,
+) -> Delivery {
     let result = match item {
+        QueuedTelegram::InTopic { thread_id, item } => {
+            return Box::pin(deliver_telegram(app, messenger, item, Some(*thread_id))).await
+        }
         QueuedTelegram::Message {
             chat_id,
             text,
             buttons,
             menu,
         } => messenger
-            .send(*chat_id, &to_reply(text, buttons, *menu))
+            .send_in(*chat_id, thread, &to_reply(text, buttons, *menu))
             .await
             .map(|_| ()),
         QueuedTelegram::File {
@@ -141,7 +154,7 @@ async fn deliver_telegram(app: &App, messenger: &dyn Messenger, item: &QueuedTel
             caption,
         } => match app.files.get(storage_key).await {
             Ok(bytes) => messenger
-                .send_file(*chat_id, file_name, bytes, caption)
+                .send_file_in(*chat_id, thread, file_name, bytes, caption)
                 .await
                 .map(|_| ()),
             Err(e) => return Delivery::Fail(format!("document file unreadable: {e}")),
@@ -187,7 +200,7 @@ pub async fn run_once(
             }
         } else {
             match serde_json::from_str::<QueuedTelegram>(&item.payload) {
-                Ok(msg) => deliver_telegram(app, messenger, &msg).await,
+                Ok(msg) => deliver_telegram(app, messenger, &msg, None).await,
                 Err(e) => Delivery::Fail(format!("corrupt message: {e}")),
             }
         };

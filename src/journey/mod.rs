@@ -386,7 +386,7 @@ fn button(ctx: &Ctx, dialogue: Dialogue, action: Action) -> Outcome {
         A::Submit(e) => documents::submit(ctx, dialogue, e),
         // Staff buttons are routed to the staff handler before the journey; one that
         // arrives here was pressed by a learner.
-        A::StaffAccept(_) | A::StaffReturn(_) | A::StaffReturnDoc(_) => {
+        A::StaffAccept(_) | A::StaffReturn(_) | A::StaffReturnDoc(_) | A::Staff(_) => {
             Outcome::stay(dialogue).toast(tr!(ctx.texts, "staff-only"))
         }
     }

@@ -20,6 +20,7 @@ pub mod enrollments;
 pub mod jobs;
 pub mod learners;
 pub mod outbox;
+pub mod staff;
 
 pub use audit::AuditEntry;
 pub use enrollments::{
