@@ -68,6 +68,9 @@ pub struct TelegramSettings {
     pub staff_user_ids: Vec<i64>,
     /// Telegram user ids of staff with the admin role (manual payments, unlocking data).
     pub admin_user_ids: Vec<i64>,
+    /// Forum topics of the staff chat by kind of alert (`message_thread_id`); missing kinds
+    /// get a topic created by the bot when the chat is a forum.
+    pub staff_topics: std::collections::BTreeMap<String, i32>,
     pub mode: UpdateMode,
     pub webhook_url: Option<url::Url>,
     pub webhook_secret: Option<SecretString>,
@@ -83,6 +86,7 @@ impl Default for TelegramSettings {
             staff_chat_id: 0,
             staff_user_ids: Vec::new(),
             admin_user_ids: Vec::new(),
+            staff_topics: std::collections::BTreeMap::new(),
             mode: UpdateMode::Polling,
             webhook_url: None,
             webhook_secret: None,
@@ -319,6 +323,21 @@ impl Settings {
                 "school.timezone",
                 format!("unknown time zone {:?}", self.school.timezone),
             ));
+        }
+        for (kind, thread) in &self.telegram.staff_topics {
+            if crate::app::alerts::AlertKind::from_code(kind).is_none() {
+                return Err(ConfigError::invalid(
+                    &format!("telegram.staff_topics.{kind}"),
+                    "unknown kind of alert; expected one of learners, payments, applications, \
+                     mail, tests, certificates, integrations",
+                ));
+            }
+            if *thread <= 0 {
+                return Err(ConfigError::invalid(
+                    &format!("telegram.staff_topics.{kind}"),
+                    "must be a topic's message_thread_id (a positive number)",
+                ));
+            }
         }
         let db = &self.database.url;
         if !(db.starts_with("sqlite:")

@@ -52,6 +52,8 @@ pub struct Staff {
     pub chat_id: i64,
     pub managers: Vec<i64>,
     pub admins: Vec<i64>,
+    /// Forum topics from configuration, by kind of alert.
+    pub topics: std::collections::BTreeMap<String, i32>,
 }
 
 impl Staff {
@@ -114,6 +116,7 @@ impl App {
                 chat_id: settings.telegram.staff_chat_id,
                 managers: settings.telegram.staff_user_ids.clone(),
                 admins: settings.telegram.admin_user_ids.clone(),
+                topics: settings.telegram.staff_topics.clone(),
             },
             clock: Clock::default(),
             payments,

@@ -233,9 +233,8 @@ pub async fn signer(app: &App, conn: &mut AnyConnection) -> store::Result<Signer
             let now = app.now().timestamp();
             let stored = store::staff::secret(conn, KEY_NAME, &fresh, now).await?;
             let mut key = [0u8; 32];
-            hex::decode_to_slice(stored.trim(), &mut key).map_err(|e| {
-                store::StoreError::Corrupt(format!("app_secrets.{KEY_NAME}: {e}"))
-            })?;
+            hex::decode_to_slice(stored.trim(), &mut key)
+                .map_err(|e| store::StoreError::Corrupt(format!("app_secrets.{KEY_NAME}: {e}")))?;
             Ok::<_, store::StoreError>(key)
         })
         .await?;

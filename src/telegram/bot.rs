@@ -10,7 +10,8 @@ use teloxide::payloads::{
 use teloxide::prelude::*;
 use teloxide::types::{
     ChatId, FileId, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
-    KeyboardButton, KeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, ReplyMarkup, ThreadId,
+    KeyboardButton, KeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, ReplyMarkup,
+    ThreadId,
 };
 use teloxide::{ApiError, RequestError};
 

@@ -31,17 +31,23 @@ impl Running {
     }
 }
 
-/// Sets the learners' command menu (the texts come from the .ftl file).
-pub async fn set_commands(app: &App, bot: &Bot) -> anyhow::Result<()> {
+/// The learners' commands (the texts come from the .ftl file).
+pub fn learner_commands(app: &App) -> Vec<BotCommand> {
     let t = &app.texts;
-    let commands = vec![
+    vec![
         BotCommand::new("start", tr!(t, "command-start")),
         BotCommand::new("catalog", tr!(t, "command-catalog")),
         BotCommand::new("status", tr!(t, "command-status")),
         BotCommand::new("help", tr!(t, "command-help")),
         BotCommand::new("cancel", tr!(t, "command-cancel")),
-    ];
-    bot.set_my_commands(commands).await?;
+    ]
+}
+
+/// Sets the command menus: the learners' one by default, the staff ones only in the staff
+/// chat and staff members' private chats.
+pub async fn set_commands(app: &App, bot: &Bot) -> anyhow::Result<()> {
+    bot.set_my_commands(learner_commands(app)).await?;
+    super::staff_setup::set_staff_commands(app, bot).await;
     Ok(())
 }
 
@@ -57,6 +63,9 @@ where
     L::Err: std::fmt::Debug + Send,
 {
     set_commands(&app, &bot).await?;
+    if let Err(e) = super::staff_setup::prepare_topics(&app, &bot).await {
+        tracing::warn!(error = %e, "staff forum topics");
+    }
     let messenger = Arc::new(TelegramMessenger::new(bot.clone(), &app.texts));
     let (handled, _) = tokio::sync::broadcast::channel(1024);
     let mut dispatcher = Dispatcher::builder(bot, schema())
@@ -76,6 +85,7 @@ where
     let workers = CancellationToken::new();
     let dyn_messenger: Arc<dyn Messenger> = messenger.clone();
     tokio::spawn(outbox::run(app.clone(), dyn_messenger, workers.clone()));
+    tokio::spawn(crate::app::staff_alerts::run(app.clone(), workers.clone()));
     let dispatcher = tokio::spawn(async move {
         dispatcher
             .dispatch_with_listener(
