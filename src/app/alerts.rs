@@ -117,7 +117,11 @@ fn who(app: &App, learner: &LearnerRecord, form_name: Option<String>) -> String 
             .as_ref()
             .map(|u| format!(" (@{u})"))
             .unwrap_or_default(),
-        email = learner.email.clone().unwrap_or_default(),
+        email = learner
+            .email
+            .as_ref()
+            .map(|e| format!(", {e}"))
+            .unwrap_or_default(),
         id = learner.id
     )
 }
