@@ -117,6 +117,22 @@ pub async fn enqueue_letter(
     outbox::enqueue(conn, EMAIL, key, &store::to_json(letter), now).await
 }
 
+/// The least pause between two Telegram sends of this process: about 25 messages a second,
+/// under Telegram's 30 a second for a bot (a broadcast to a whole group spreads out).
+const TELEGRAM_SPACING: Duration = Duration::from_millis(40);
+
+async fn pace_telegram() {
+    static NEXT: std::sync::Mutex<Option<tokio::time::Instant>> = std::sync::Mutex::new(None);
+    let wait_until = {
+        let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
+        let now = tokio::time::Instant::now();
+        let slot = next.map_or(now, |n| n.max(now));
+        *next = Some(slot + TELEGRAM_SPACING);
+        slot
+    };
+    tokio::time::sleep_until(wait_until).await;
+}
+
 /// Seconds to wait before the n-th retry: 5 s, 10 s, 20 s … up to an hour.
 pub fn backoff(attempt: i64) -> i64 {
     (5_i64 << attempt.clamp(0, 10)).min(3600)
@@ -200,7 +216,10 @@ pub async fn run_once(
             }
         } else {
             match serde_json::from_str::<QueuedTelegram>(&item.payload) {
-                Ok(msg) => deliver_telegram(app, messenger, &msg, None).await,
+                Ok(msg) => {
+                    pace_telegram().await;
+                    deliver_telegram(app, messenger, &msg, None).await
+                }
                 Err(e) => Delivery::Fail(format!("corrupt message: {e}")),
             }
         };
