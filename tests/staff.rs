@@ -70,7 +70,10 @@ async fn seed(
     let (course, _) = catalog.group(GROUP).unwrap();
     let storage_key = bot.app.files.put(PDF).await.unwrap();
     let mut tx = bot.app.store.begin().await.unwrap();
-    let learner = learners::by_tg_user(&mut tx, user.id).await.unwrap().unwrap();
+    let learner = learners::by_tg_user(&mut tx, user.id)
+        .await
+        .unwrap()
+        .unwrap();
     learners::record_consent(&mut tx, learner.id, true, "2026-01", now)
         .await
         .unwrap();
@@ -140,7 +143,13 @@ async fn seed(
     }
 }
 
-fn form_of(surname: &str, name: &str, phone: &str, snils: &str, address: &str) -> Vec<(String, String)> {
+fn form_of(
+    surname: &str,
+    name: &str,
+    phone: &str,
+    snils: &str,
+    address: &str,
+) -> Vec<(String, String)> {
     vec![
         ("surname".into(), surname.into()),
         ("name".into(), name.into()),
@@ -228,7 +237,7 @@ async fn review_path(db: TestDb) {
     // Every step of the learner reached the staff chat, naming learner, course and group.
     for needle in [
         "🆕 Новый слушатель: Мария (@masha)",
-        "📄 Оферта принята: Иванова Мария Сергеевна",
+        "📄 Оферта принята: Мария (@masha)",
         "💳 Оплата получена (демо)",
         "Заявление на зачисление",
     ] {
@@ -245,7 +254,10 @@ async fn review_path(db: TestDb) {
         assert!(m.button("👤 Карточка слушателя").is_some(), "{text}");
     }
     let application = bot.wait_text(STAFF_CHAT, "Заявление на зачисление").await;
-    assert!(application.shown_text().unwrap().contains("112-233-445 95"));
+    let text = application.shown_text().unwrap();
+    assert!(text.contains("Иванова Мария Сергеевна (@masha)"), "{text}");
+    assert!(text.contains("112-233-445 95"), "{text}");
+    assert!(text.contains("Образование: Высшее"), "{text}");
     bot.fake
         .wait_for(
             |f| {
@@ -263,7 +275,10 @@ async fn review_path(db: TestDb) {
 
     // Someone in the chat who is not staff: refused, nothing changes, the attempt is logged.
     let (toast, _) = bot.press_in(&outsider(), STAFF_CHAT, "✅ Принять").await;
-    assert_eq!(toast.as_deref(), Some("Эта кнопка — для сотрудников учебного центра."));
+    assert_eq!(
+        toast.as_deref(),
+        Some("Эта кнопка — для сотрудников учебного центра.")
+    );
     let status: (Option<String>,) =
         sqlx::query_as("SELECT review_status FROM enrollments WHERE id = 1")
             .fetch_one(bot.app.store.pool())
@@ -284,7 +299,12 @@ async fn review_path(db: TestDb) {
     }});
     bot.send_update(forged).await;
     // A signed button moved to another chat (the manager's private chat) fails too.
-    let signed = application.button("✅ Принять").unwrap().callback_data.clone().unwrap();
+    let signed = application
+        .button("✅ Принять")
+        .unwrap()
+        .callback_data
+        .clone()
+        .unwrap();
     bot.say(&manager(), "/staff").await;
     let private_message = bot.fake.messages(MANAGER).last().unwrap().json.clone();
     bot.send_update(json!({"callback_query": {
@@ -300,7 +320,11 @@ async fn review_path(db: TestDb) {
             .fetch_one(bot.app.store.pool())
             .await
             .unwrap();
-    assert_eq!(status.0.as_deref(), Some("pending"), "forged presses change nothing");
+    assert_eq!(
+        status.0.as_deref(),
+        Some("pending"),
+        "forged presses change nothing"
+    );
     let forged_count = audit_actions(&bot, None)
         .await
         .iter()
@@ -309,35 +333,46 @@ async fn review_path(db: TestDb) {
     assert_eq!(forged_count, 2);
 
     // The manager returns the passport; the admin cannot answer the manager's question.
-    let (_, which) = bot.press_in(&manager(), STAFF_CHAT, "↩️ Вернуть документ").await;
+    let (_, which) = bot
+        .press_in(&manager(), STAFF_CHAT, "↩️ Вернуть документ")
+        .await;
     assert!(texts(&which).contains("Какой документ вернуть"));
     let (_, prompt) = bot
         .press_in(&manager(), STAFF_CHAT, "Паспорт: паспорт.pdf")
         .await;
     let prompt = prompt
         .iter()
-        .find(|m| m.shown_text().is_some_and(|t| t.contains("Напишите причину")))
+        .find(|m| {
+            m.shown_text()
+                .is_some_and(|t| t.contains("Напишите причину"))
+        })
         .expect("reason prompt")
         .message_id;
     let answer = bot.staff_reply(&admin(), prompt, "плохо").await;
-    assert!(texts(&answer).contains("другого сотрудника"), "{}", texts(&answer));
+    assert!(
+        texts(&answer).contains("другого сотрудника"),
+        "{}",
+        texts(&answer)
+    );
     let answer = bot
         .staff_reply(&manager(), prompt, "Скан нечитаемый, пришлите чётче")
         .await;
     assert!(texts(&answer).contains("возвращён"), "{}", texts(&answer));
-    bot.wait_text(masha.id, "Скан нечитаемый, пришлите чётче").await;
+    bot.wait_text(masha.id, "Скан нечитаемый, пришлите чётче")
+        .await;
     // Answering the same question again does nothing.
     let again = bot.staff_reply(&manager(), prompt, "ещё раз").await;
-    assert!(texts(&again).contains("уже обработано"), "{}", texts(&again));
+    assert!(
+        texts(&again).contains("уже обработано"),
+        "{}",
+        texts(&again)
+    );
 
     // The learner sends a new scan; the new application comes; the manager accepts it.
     run(
         &mut bot,
         &masha,
-        vec![
-            say("/status"),
-            press("📎 Документы"),
-        ],
+        vec![say("/status"), press("📎 Документы")],
     )
     .await;
     let last = bot.fake.messages(masha.id);
@@ -350,9 +385,11 @@ async fn review_path(db: TestDb) {
     run(
         &mut bot,
         &masha,
-        vec![
-            file("паспорт-2.pdf", "application/pdf", b"%PDF-1.4\nnew scan\n%%EOF\n"),
-        ],
+        vec![file(
+            "паспорт-2.pdf",
+            "application/pdf",
+            b"%PDF-1.4\nnew scan\n%%EOF\n",
+        )],
     )
     .await;
     let submit = bot
@@ -392,10 +429,9 @@ async fn review_path(db: TestDb) {
         .filter(|(_, a)| a == "application-accepted")
         .count();
     assert_eq!(accepted, 1);
-    assert!(audit_actions(&bot, Some(1)).await.contains(&(
-        format!("staff:{MANAGER}"),
-        "document-returned".into()
-    )));
+    assert!(audit_actions(&bot, Some(1))
+        .await
+        .contains(&(format!("staff:{MANAGER}"), "document-returned".into())));
     bot.stop().await;
 }
 
@@ -413,7 +449,15 @@ async fn find_card_and_roster(db: TestDb) {
         "112-233-445 95",
         "620014, г. Екатеринбург; ул. \"Ленина\", д. 5",
     );
-    let a = seed(&mut bot, &anna, "anna@example.org", &pairs(&a_form), true, true).await;
+    let a = seed(
+        &mut bot,
+        &anna,
+        "anna@example.org",
+        &pairs(&a_form),
+        true,
+        true,
+    )
+    .await;
     let b_form = form_of(
         "Борисов",
         "Борис",
@@ -421,37 +465,70 @@ async fn find_card_and_roster(db: TestDb) {
         "123-456-789 64",
         "125009, г. Москва, ул. Тверская, д. 1",
     );
-    let b = seed(&mut bot, &boris, "boris@example.org", &pairs(&b_form), true, false).await;
+    let b = seed(
+        &mut bot,
+        &boris,
+        "boris@example.org",
+        &pairs(&b_form),
+        true,
+        false,
+    )
+    .await;
     let v = seed(&mut bot, &vera, "vera@example.org", &[], false, false).await;
 
     // A manager finds a learner by surname (any case, ё as е), phone, email.
-    for query in ["/find елкина", "/find 8 (912) 345-67-89", "/find ANNA@example.org"] {
+    for query in [
+        "/find елкина",
+        "/find 8 (912) 345-67-89",
+        "/find ANNA@example.org",
+    ] {
         let card = bot.staff_say(&manager(), query).await;
         let text = texts(&card);
         assert!(text.contains("Ёлкина Анна Петровна"), "{query}: {text}");
-        assert!(text.contains(&format!("слушатель № {}", a.learner)), "{text}");
+        assert!(
+            text.contains(&format!("слушатель № {}", a.learner)),
+            "{text}"
+        );
         assert!(text.contains("документы на проверке"), "{text}");
         assert!(text.contains("оплачен (ЮKassa)"), "{text}");
         assert!(text.contains("«паспорт.pdf» — получен"), "{text}");
         let buttons = buttons_of(&card);
-        assert!(buttons.contains(&"📎 Документы (1)".to_owned()), "{buttons:?}");
+        assert!(
+            buttons.contains(&"📎 Документы (1)".to_owned()),
+            "{buttons:?}"
+        );
         assert!(buttons.contains(&format!("✅ Принять (№ {})", a.enrollment)));
         // The audit button is an admin's.
         assert!(!buttons.contains(&"🧾 Журнал действий".to_owned()));
     }
     let many = bot.staff_say(&manager(), "/find example.org").await;
-    assert!(texts(&many).contains("нашлось 3 слушателя"), "{}", texts(&many));
-    let none = bot.staff_say(&manager(), "/find Петров").await;
+    assert!(
+        texts(&many).contains("нашлось 3 слушателя"),
+        "{}",
+        texts(&many)
+    );
+    let none = bot.staff_say(&manager(), "/find Сидоров").await;
     assert!(texts(&none).contains("никого не нашлось"));
-    let vera_card = bot.staff_say(&manager(), &format!("/find {}", v.learner)).await;
-    assert!(texts(&vera_card).contains("ждём оплату"), "{}", texts(&vera_card));
+    let vera_card = bot
+        .staff_say(&manager(), &format!("/find {}", v.learner))
+        .await;
+    assert!(
+        texts(&vera_card).contains("ждём оплату"),
+        "{}",
+        texts(&vera_card)
+    );
     let boris_card = bot.staff_say(&manager(), "/find борисов").await;
     assert!(texts(&boris_card).contains("заявление заполнено, ждём документы"));
 
     // Documents opened from the card come as files; each opening is audited.
     bot.staff_say(&manager(), "/find Ёлкина").await;
-    let (_, files) = bot.press_in(&manager(), STAFF_CHAT, "📎 Документы (1)").await;
-    let doc = files.iter().find_map(|m| m.document.clone()).expect("a file");
+    let (_, files) = bot
+        .press_in(&manager(), STAFF_CHAT, "📎 Документы (1)")
+        .await;
+    let doc = files
+        .iter()
+        .find_map(|m| m.document.clone())
+        .expect("a file");
     assert_eq!(doc.file_name.as_deref(), Some("паспорт.pdf"));
     assert_eq!(doc.bytes, PDF);
     let trail = audit_actions(&bot, Some(a.learner)).await;
@@ -481,8 +558,23 @@ async fn find_card_and_roster(db: TestDb) {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(b';')
         .from_reader(&bytes[3..]);
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    for column in ["ФИО", "Дата рождения", "СНИЛС", "Почтовый адрес", "Программа", "Часов", "Начало обучения", "Окончание обучения", "Рег. номер"] {
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    for column in [
+        "ФИО",
+        "Дата рождения",
+        "СНИЛС",
+        "Почтовый адрес",
+        "Программа",
+        "Часов",
+        "Начало обучения",
+        "Окончание обучения",
+        "Рег. номер",
+    ] {
         assert!(header.iter().any(|h| h == column), "{column} in {header:?}");
     }
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
@@ -507,7 +599,16 @@ async fn find_card_and_roster(db: TestDb) {
         .contains(&(format!("staff:{MANAGER}"), "roster-exported".into())));
 
     // Not staff: every command refused, nothing shown.
-    for command in ["/find Ёлкина", "/group pk-fgos-2026-11", "/pending", "/stats", "/track 1 14084006734100", "/paid 1 x", "/broadcast pk-fgos-2026-11 x", "/audit 1"] {
+    for command in [
+        "/find Ёлкина",
+        "/group pk-fgos-2026-11",
+        "/pending",
+        "/stats",
+        "/track 1 14084006734100",
+        "/paid 1 x",
+        "/broadcast pk-fgos-2026-11 x",
+        "/audit 1",
+    ] {
         let answer = bot.staff_say(&outsider(), command).await;
         let text = texts(&answer);
         assert!(text.contains("для сотрудников"), "{command}: {text}");
@@ -525,7 +626,11 @@ async fn find_card_and_roster(db: TestDb) {
     assert!(stats.contains("документы на проверке: 1"), "{stats}");
     let pending = bot.staff_say(&manager(), "/pending").await;
     let text = texts(&pending);
-    assert!(text.contains("Заявления на проверку</b> (1)") || text.contains("Заявления на проверку (1)"), "{text}");
+    assert!(
+        text.contains("Заявления на проверку</b> (1)")
+            || text.contains("Заявления на проверку (1)"),
+        "{text}"
+    );
     assert!(text.contains("Ёлкина Анна Петровна"), "{text}");
     assert!(text.contains(&format!("заказ № {}", v.order)), "{text}");
     bot.stop().await;
@@ -545,8 +650,22 @@ async fn admin_commands(db: TestDb) {
     let gleb = FakeUser::new(3001, "Глеб");
     let dina = FakeUser::new(3002, "Дина");
     let g = seed(&mut bot, &gleb, "gleb@example.org", &[], false, false).await;
-    let d_form = form_of("Дмитриева", "Дина", "+79005554433", "112-233-445 95", "101000, г. Москва, ул. Мира, д. 1");
-    seed(&mut bot, &dina, "dina@example.org", &pairs(&d_form), true, false).await;
+    let d_form = form_of(
+        "Дмитриева",
+        "Дина",
+        "+79005554433",
+        "112-233-445 95",
+        "101000, г. Москва, ул. Мира, д. 1",
+    );
+    seed(
+        &mut bot,
+        &dina,
+        "dina@example.org",
+        &pairs(&d_form),
+        true,
+        false,
+    )
+    .await;
 
     // A manager may not mark an order paid, broadcast or read the audit log.
     for command in [
@@ -555,7 +674,10 @@ async fn admin_commands(db: TestDb) {
         format!("/audit {}", g.learner),
     ] {
         let answer = texts(&bot.staff_say(&manager(), &command).await);
-        assert!(answer.contains("только администратор"), "{command}: {answer}");
+        assert!(
+            answer.contains("только администратор"),
+            "{command}: {answer}"
+        );
     }
     assert!(audit_actions(&bot, None)
         .await
@@ -567,27 +689,39 @@ async fn admin_commands(db: TestDb) {
     let answer = texts(&bot.staff_say(&admin(), "/paid 999 перевод").await);
     assert!(answer.contains("Заказа № 999 нет"), "{answer}");
     let preview = bot
-        .staff_say(&admin(), &format!("/paid {} платёжное поручение № 42", g.order))
+        .staff_say(
+            &admin(),
+            &format!("/paid {} платёжное поручение № 42", g.order),
+        )
         .await;
     let text = texts(&preview);
-    assert!(text.contains(&format!("Отметить заказ № {} оплаченным?", g.order)), "{text}");
+    assert!(
+        text.contains(&format!("Отметить заказ № {} оплаченным?", g.order)),
+        "{text}"
+    );
     assert!(text.contains("платёжное поручение № 42"));
     let (toast, _) = bot
         .press_in(&manager(), STAFF_CHAT, "✅ Да, отметить оплаченным")
         .await;
-    assert_eq!(toast.as_deref(), Some("Это может сделать только администратор."));
+    assert_eq!(
+        toast.as_deref(),
+        Some("Это может сделать только администратор.")
+    );
     let (_, done) = bot
         .press_in(&admin(), STAFF_CHAT, "✅ Да, отметить оплаченным")
         .await;
-    assert!(texts(&done).contains("отмечен оплаченным (Антон Админ)"), "{}", texts(&done));
+    assert!(
+        texts(&done).contains("отмечен оплаченным (Антон Админ)"),
+        "{}",
+        texts(&done)
+    );
     bot.wait_text(gleb.id, "получена").await;
-    let (status, note, by): (String, Option<String>, Option<i64>) = sqlx::query_as(
-        "SELECT status, paid_note, paid_by FROM orders WHERE id = $1",
-    )
-    .bind(g.order)
-    .fetch_one(bot.app.store.pool())
-    .await
-    .unwrap();
+    let (status, note, by): (String, Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT status, paid_note, paid_by FROM orders WHERE id = $1")
+            .bind(g.order)
+            .fetch_one(bot.app.store.pool())
+            .await
+            .unwrap();
     assert_eq!(status, "paid");
     assert_eq!(note.as_deref(), Some("платёжное поручение № 42"));
     assert_eq!(by, Some(ADMIN));
@@ -596,7 +730,10 @@ async fn admin_commands(db: TestDb) {
         .fake
         .messages(STAFF_CHAT)
         .into_iter()
-        .find(|m| m.shown_text().is_some_and(|t| t.contains("отмечен оплаченным")))
+        .find(|m| {
+            m.shown_text()
+                .is_some_and(|t| t.contains("отмечен оплаченным"))
+        })
         .unwrap();
     let original_data = preview
         .iter()
@@ -619,7 +756,10 @@ async fn admin_commands(db: TestDb) {
         .filter(|m| m.shown_text().is_some_and(|t| t.contains("получена")))
         .count();
     assert_eq!(learner_notices, 1, "the learner is told once");
-    let answer = texts(&bot.staff_say(&admin(), &format!("/paid {} ещё", g.order)).await);
+    let answer = texts(
+        &bot.staff_say(&admin(), &format!("/paid {} ещё", g.order))
+            .await,
+    );
     assert!(answer.contains("уже оплачен"), "{answer}");
     assert!(audit_actions(&bot, Some(g.learner))
         .await
@@ -627,13 +767,21 @@ async fn admin_commands(db: TestDb) {
 
     // /broadcast: a preview, then to every learner of the group, once.
     let preview = bot
-        .staff_say(&admin(), &format!("/broadcast {GROUP} Занятие 1 декабря переносится на 19:00 <важно>"))
+        .staff_say(
+            &admin(),
+            &format!("/broadcast {GROUP} Занятие 1 декабря переносится на 19:00 <важно>"),
+        )
         .await;
     let text = texts(&preview);
     assert!(text.contains("получат 2 слушателя"), "{text}");
     assert!(text.contains("переносится на 19:00 <важно>"), "{text}");
-    let (toast, _) = bot.press_in(&manager(), STAFF_CHAT, "📨 Отправить (2)").await;
-    assert_eq!(toast.as_deref(), Some("Это может сделать только администратор."));
+    let (toast, _) = bot
+        .press_in(&manager(), STAFF_CHAT, "📨 Отправить (2)")
+        .await;
+    assert_eq!(
+        toast.as_deref(),
+        Some("Это может сделать только администратор.")
+    );
     let (_, sent) = bot.press_in(&admin(), STAFF_CHAT, "📨 Отправить (2)").await;
     assert!(texts(&sent).contains("2 получателя"), "{}", texts(&sent));
     for user in [&gleb, &dina] {
@@ -655,31 +803,41 @@ async fn admin_commands(db: TestDb) {
         "data": original,
     }}))
     .await;
-    let queued: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'broadcast:%'")
-        .fetch_one(bot.app.store.pool())
-        .await
-        .unwrap();
+    let queued: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'broadcast:%'")
+            .fetch_one(bot.app.store.pool())
+            .await
+            .unwrap();
     assert_eq!(queued.0, 2, "a replayed confirmation queues nothing");
 
     // Without text: the bot asks for it as a reply, then previews; cancel leaves all as is.
-    let ask = bot.staff_say(&admin(), &format!("/broadcast {GROUP}")).await;
+    let ask = bot
+        .staff_say(&admin(), &format!("/broadcast {GROUP}"))
+        .await;
     let prompt = ask
         .iter()
-        .find(|m| m.shown_text().is_some_and(|t| t.contains("ответом на это сообщение")))
+        .find(|m| {
+            m.shown_text()
+                .is_some_and(|t| t.contains("ответом на это сообщение"))
+        })
         .unwrap()
         .message_id;
     let preview = bot.staff_reply(&admin(), prompt, "Проверка связи").await;
     assert!(texts(&preview).contains("Проверка связи"));
     let (_, cancelled) = bot.press_in(&admin(), STAFF_CHAT, "Отмена").await;
     assert!(texts(&cancelled).contains("Отменено"));
-    let queued: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'broadcast:%'")
-        .fetch_one(bot.app.store.pool())
-        .await
-        .unwrap();
+    let queued: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'broadcast:%'")
+            .fetch_one(bot.app.store.pool())
+            .await
+            .unwrap();
     assert_eq!(queued.0, 2);
 
     // /audit: the trail of the learner, with who did what.
-    let trail = texts(&bot.staff_say(&admin(), &format!("/audit {}", g.learner)).await);
+    let trail = texts(
+        &bot.staff_say(&admin(), &format!("/audit {}", g.learner))
+            .await,
+    );
     assert!(trail.contains("order-paid-by-hand"), "{trail}");
     assert!(trail.contains(&format!("администратор {ADMIN}")), "{trail}");
     assert!(trail.contains("платёжное поручение № 42"), "{trail}");
@@ -691,11 +849,28 @@ async fn admin_commands(db: TestDb) {
 async fn other_alerts_and_track(db: TestDb) {
     let mut bot = TestBot::start(db, Options::default()).await;
     let zoya = FakeUser::new(4001, "Зоя");
-    let z_form = form_of("Зуева", "Зоя", "+79001234567", "112-233-445 95", "620014, г. Екатеринбург, ул. Ленина, д. 5");
-    let z = seed(&mut bot, &zoya, "zoya@example.org", &pairs(&z_form), true, true).await;
+    let z_form = form_of(
+        "Зуева",
+        "Зоя",
+        "+79001234567",
+        "112-233-445 95",
+        "620014, г. Екатеринбург, ул. Ленина, д. 5",
+    );
+    let z = seed(
+        &mut bot,
+        &zoya,
+        "zoya@example.org",
+        &pairs(&z_form),
+        true,
+        true,
+    )
+    .await;
 
     // /track before there is a document.
-    let answer = texts(&bot.staff_say(&manager(), &format!("/track {} 14084006734100", z.learner)).await);
+    let answer = texts(
+        &bot.staff_say(&manager(), &format!("/track {} 14084006734100", z.learner))
+            .await,
+    );
     assert!(answer.contains("ещё нет документа"), "{answer}");
 
     let now = bot.app.now().timestamp();
@@ -711,11 +886,17 @@ async fn other_alerts_and_track(db: TestDb) {
     .unwrap();
     let document = {
         let mut conn = bot.app.store.pool().acquire().await.unwrap();
-        enrollments::documents_of_learner(&mut conn, z.learner).await.unwrap()[0].id
+        enrollments::documents_of_learner(&mut conn, z.learner)
+            .await
+            .unwrap()[0]
+            .id
     };
     let learner = {
         let mut conn = bot.app.store.pool().acquire().await.unwrap();
-        learners::by_id(&mut conn, z.learner).await.unwrap().unwrap()
+        learners::by_id(&mut conn, z.learner)
+            .await
+            .unwrap()
+            .unwrap()
     };
     let alerts_to_queue = vec![
         (
@@ -766,8 +947,12 @@ async fn other_alerts_and_track(db: TestDb) {
         let mut tx = bot.app.store.begin().await.unwrap();
         for (learner, alert, _) in &alerts_to_queue {
             match learner {
-                Some(l) => alerts::queue(&bot.app, &mut tx, l, alert, now).await.unwrap(),
-                None => alerts::queue_general(&bot.app, &mut tx, alert, now).await.unwrap(),
+                Some(l) => alerts::queue(&bot.app, &mut tx, l, alert, now)
+                    .await
+                    .unwrap(),
+                None => alerts::queue_general(&bot.app, &mut tx, alert, now)
+                    .await
+                    .unwrap(),
             }
         }
         tx.commit().await.unwrap();
@@ -782,7 +967,8 @@ async fn other_alerts_and_track(db: TestDb) {
     }
     bot.wait_text(STAFF_CHAT, "stranger@example.net").await;
     uchbot::app::alerts::integration_failure(&bot.app, "imap", "connection refused").await;
-    bot.wait_text(STAFF_CHAT, "Сбой внешнего сервиса «imap»").await;
+    bot.wait_text(STAFF_CHAT, "Сбой внешнего сервиса «imap»")
+        .await;
 
     // A confirmed sample: the alert's button marks it printed, once.
     {
@@ -799,23 +985,40 @@ async fn other_alerts_and_track(db: TestDb) {
         .await
         .unwrap();
     }
-    let alert = bot.wait_text(STAFF_CHAT, "Образец документа подтверждён").await;
+    let alert = bot
+        .wait_text(STAFF_CHAT, "Образец документа подтверждён")
+        .await;
     assert!(alert.shown_text().unwrap().contains("ПК-2026-000123"));
     let pending = texts(&bot.staff_say(&manager(), "/pending").await);
-    assert!(pending.contains("Образцы подтверждены — напечатать</b> (1)"), "{pending}");
+    assert!(
+        pending.contains("Образцы подтверждены — напечатать (1)"),
+        "{pending}"
+    );
     let (toast, news) = bot.press_in(&manager(), STAFF_CHAT, "🖨 Напечатано").await;
     assert_eq!(toast.as_deref(), Some("Отмечено"));
     assert!(texts(&news).contains("напечатан"));
     let (toast, _) = bot.press_in(&manager(), STAFF_CHAT, "🖨 Напечатано").await;
     assert_eq!(toast.as_deref(), Some("Это уже обработано."));
     let pending = texts(&bot.staff_say(&manager(), "/pending").await);
-    assert!(pending.contains("ввести трек-номер</b> (1)"), "{pending}");
+    assert!(pending.contains("ввести трек-номер (1)"), "{pending}");
 
     // /track: validated; the learner is told; the certificate row keeps it.
-    let answer = texts(&bot.staff_say(&manager(), &format!("/track {} 14084006734101", z.learner)).await);
+    let answer = texts(
+        &bot.staff_say(&manager(), &format!("/track {} 14084006734101", z.learner))
+            .await,
+    );
     assert!(answer.contains("контрольной цифре"), "{answer}");
-    let answer = texts(&bot.staff_say(&manager(), &format!("/track {} 1408 4006 7341 00", z.learner)).await);
-    assert!(answer.contains("Трек-номер 14084006734100 сохранён"), "{answer}");
+    let answer = texts(
+        &bot.staff_say(
+            &manager(),
+            &format!("/track {} 1408 4006 7341 00", z.learner),
+        )
+        .await,
+    );
+    assert!(
+        answer.contains("Трек-номер 14084006734100 сохранён"),
+        "{answer}"
+    );
     let notice = bot.wait_text(zoya.id, "14084006734100").await;
     assert!(notice.shown_text().unwrap().contains("ПК-2026-000123"));
     let (tracking,): (Option<String>,) =
@@ -827,7 +1030,10 @@ async fn other_alerts_and_track(db: TestDb) {
     assert_eq!(tracking.as_deref(), Some("14084006734100"));
     let trail = audit_actions(&bot, Some(z.learner)).await;
     for action in ["certificate-printed", "tracking-number-set"] {
-        assert!(trail.contains(&(format!("staff:{MANAGER}"), action.into())), "{action}");
+        assert!(
+            trail.contains(&(format!("staff:{MANAGER}"), action.into())),
+            "{action}"
+        );
     }
     bot.stop().await;
 }
@@ -844,7 +1050,9 @@ async fn digest(db: TestDb) {
                 service: format!("сервис-{n}"),
                 detail: "timeout".into(),
             };
-            alerts::queue_general(&bot.app, &mut tx, &alert, now).await.unwrap();
+            alerts::queue_general(&bot.app, &mut tx, &alert, now)
+                .await
+                .unwrap();
         }
         tx.commit().await.unwrap();
     }
@@ -858,7 +1066,9 @@ async fn digest(db: TestDb) {
         "no alert of the burst goes alone"
     );
     // …then one message for all twelve.
-    bot.app.clock.advance(uchbot::app::staff_alerts::HOLD_SECONDS + 1);
+    bot.app
+        .clock
+        .advance(uchbot::app::staff_alerts::HOLD_SECONDS + 1);
     let digest = bot.wait_text(STAFF_CHAT, "12 оповещений").await;
     let text = digest.shown_text().unwrap();
     for n in 1..=12 {
@@ -888,7 +1098,10 @@ async fn topics_and_menus(db: TestDb) {
         .collect();
     assert!(default.contains(&"start".to_owned()) && default.contains(&"status".to_owned()));
     for staff_only in ["find", "paid", "broadcast", "audit", "group"] {
-        assert!(!default.contains(&staff_only.to_owned()), "{staff_only} in {default:?}");
+        assert!(
+            !default.contains(&staff_only.to_owned()),
+            "{staff_only} in {default:?}"
+        );
     }
     let staff_chat: Vec<String> = bot
         .fake
@@ -898,7 +1111,16 @@ async fn topics_and_menus(db: TestDb) {
         .into_iter()
         .map(|c| c.command)
         .collect();
-    for c in ["find", "group", "pending", "paid", "broadcast", "track", "stats", "audit"] {
+    for c in [
+        "find",
+        "group",
+        "pending",
+        "paid",
+        "broadcast",
+        "track",
+        "stats",
+        "audit",
+    ] {
         assert!(staff_chat.contains(&c.to_owned()), "{c} in {staff_chat:?}");
     }
     // A staff member's private chat gets learner and staff commands once they write.
@@ -926,7 +1148,8 @@ async fn topics_and_menus(db: TestDb) {
     assert!(answer.contains("Сводка"), "{answer}");
 
     // The staff chat becomes a forum: the bot makes a topic per kind of alert.
-    bot.fake.add_group(&FakeChat::forum(STAFF_CHAT, "Сотрудники"));
+    bot.fake
+        .add_group(&FakeChat::forum(STAFF_CHAT, "Сотрудники"));
     bot.restart().await;
     let topics = bot.fake.topics(STAFF_CHAT);
     let names: Vec<&str> = topics.iter().map(|(_, n)| n.as_str()).collect();
@@ -976,7 +1199,8 @@ async fn a_topic_that_is_gone_falls_back_to_the_chat() {
         },
     )
     .await;
-    bot.fake.add_group(&FakeChat::forum(STAFF_CHAT, "Сотрудники"));
+    bot.fake
+        .add_group(&FakeChat::forum(STAFF_CHAT, "Сотрудники"));
     bot.restart().await;
     uchbot::app::alerts::integration_failure(&bot.app, "webinar", "502").await;
     let alert = bot.wait_text(STAFF_CHAT, "«webinar»").await;

@@ -507,7 +507,7 @@ async fn render(
                     format!(
                         "{}: {}",
                         escape(&label(&app.texts, *f)),
-                        escape(form.get(f.key()).map(String::as_str).unwrap_or("—"))
+                        escape(&shown_field(app, *f, form.get(f.key()).map(String::as_str)))
                     )
                 })
                 .collect();
@@ -635,6 +635,21 @@ async fn render(
         _ => return Ok(None),
     };
     Ok(Some(rendered))
+}
+
+/// A form value as staff read it: education by name, empty optional fields said so.
+pub fn shown_field(app: &App, field: Field, value: Option<&str>) -> String {
+    use crate::domain::personal::EducationLevel;
+    let t = &app.texts;
+    match (field, value) {
+        (_, None) => "—".to_owned(),
+        (Field::Patronymic, Some("")) => tr!(t, "field-none"),
+        (Field::DiplomaName, Some("")) => tr!(t, "field-diploma-same"),
+        (Field::Education, Some(code)) => EducationLevel::parse(code)
+            .map(|l| t.get(l.message_id(), None))
+            .unwrap_or_else(|_| code.to_owned()),
+        (_, Some(v)) => v.to_owned(),
+    }
 }
 
 /// How an order was paid, as staff read it.

@@ -23,8 +23,17 @@ pub struct Running {
 impl Running {
     /// Stops taking updates, lets handlers finish, stops the workers.
     pub async fn stop(self) {
-        if let Ok(done) = self.shutdown.shutdown() {
-            done.await;
+        // A dispatcher still starting refuses to shut down ("idle"): ask again shortly, or
+        // awaiting it below would wait forever.
+        for _ in 0..250 {
+            match self.shutdown.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    break;
+                }
+                Err(_) if self.dispatcher.is_finished() => break,
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
         }
         self.workers.cancel();
         let _ = self.dispatcher.await;
