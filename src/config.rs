@@ -495,7 +495,10 @@ fn env_value(raw: &str) -> toml::Value {
     match probe.parse::<toml::Table>() {
         Ok(mut t) => match t.remove("v") {
             Some(
-                v @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Array(_)),
+                v @ (toml::Value::Integer(_)
+                | toml::Value::Boolean(_)
+                | toml::Value::Array(_)
+                | toml::Value::Table(_)),
             ) => v,
             _ => toml::Value::String(raw.to_owned()),
         },
@@ -537,6 +540,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.telegram.staff_chat_id, -200);
+        let topics = load(
+            "",
+            &[(
+                "UCHBOT_TELEGRAM__STAFF_TOPICS",
+                "{ payments = 12, mail = 14 }",
+            )],
+        )
+        .unwrap();
+        assert_eq!(topics.telegram.staff_topics.get("payments"), Some(&12));
+        let err = load("[telegram]\nstaff_topics = { money = 3 }\n", &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("telegram.staff_topics.money"),
+            "{err}"
+        );
         assert_eq!(s.telegram.staff_user_ids, vec![7, 8]);
         assert_eq!(s.require_token().unwrap().expose_secret(), "1:abc");
     }

@@ -84,7 +84,10 @@ impl std::error::Error for CatalogError {}
 pub fn example_catalog() -> Result<crate::domain::catalog::Catalog, CatalogError> {
     const CATALOG: &str = include_str!("../../dialogues/catalog.example.toml");
     const OFFER: &str = include_str!("../../dialogues/offer.md");
-    let dir = std::env::temp_dir().join(format!("uchbot-example-{}", std::process::id()));
+    // One folder per call: threads of one process (tests) must not remove each other's.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("uchbot-example-{}-{call}", std::process::id()));
     let written = std::fs::create_dir_all(&dir)
         .and_then(|_| std::fs::write(dir.join("offer.md"), OFFER))
         .and_then(|_| std::fs::write(dir.join("catalog.example.toml"), CATALOG));

@@ -23,20 +23,19 @@ pub struct Running {
 impl Running {
     /// Stops taking updates, lets handlers finish, stops the workers.
     pub async fn stop(self) {
-        // A dispatcher still starting refuses to shut down ("idle"): ask again shortly, or
-        // awaiting it below would wait forever.
+        // Ask the dispatcher to stop, then wait for its task rather than for teloxide's
+        // "done" future: that one registers for the notice only when first polled, so a
+        // dispatcher that finishes in between is waited for forever. A dispatcher still
+        // starting refuses ("idle"): ask again shortly.
         for _ in 0..250 {
             match self.shutdown.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    break;
-                }
+                Ok(_) => break,
                 Err(_) if self.dispatcher.is_finished() => break,
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
             }
         }
-        self.workers.cancel();
         let _ = self.dispatcher.await;
+        self.workers.cancel();
     }
 }
 

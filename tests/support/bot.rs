@@ -115,7 +115,9 @@ impl TestBot {
     /// and Bot API: nothing in memory survives.
     pub async fn restart(&mut self) {
         if let Some(running) = self.running.take() {
-            running.stop().await;
+            tokio::time::timeout(Duration::from_secs(30), running.stop())
+                .await
+                .expect("DEBUG: the bot stops within 30 s (restart)");
         }
         let s = settings(&self.env, self.docs.path(), &self.db);
         let store = uchbot::store::Store::connect(&self.db.url, 4)
@@ -131,7 +133,9 @@ impl TestBot {
 
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
-            running.stop().await;
+            tokio::time::timeout(Duration::from_secs(30), running.stop())
+                .await
+                .expect("DEBUG: the bot stops within 30 s");
         }
         self.fake.shutdown().await;
     }
