@@ -117,7 +117,7 @@ impl TestBot {
         if let Some(running) = self.running.take() {
             tokio::time::timeout(Duration::from_secs(30), running.stop())
                 .await
-                .expect("DEBUG: the bot stops within 30 s (restart)");
+                .expect("the bot stops within 30 s (restart)");
         }
         let s = settings(&self.env, self.docs.path(), &self.db);
         let store = uchbot::store::Store::connect(&self.db.url, 4)
@@ -135,7 +135,7 @@ impl TestBot {
         if let Some(running) = self.running.take() {
             tokio::time::timeout(Duration::from_secs(30), running.stop())
                 .await
-                .expect("DEBUG: the bot stops within 30 s");
+                .expect("the bot stops within 30 s");
         }
         self.fake.shutdown().await;
     }
