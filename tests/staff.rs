@@ -501,6 +501,11 @@ async fn find_card_and_roster(db: TestDb) {
         // The audit button is an admin's.
         assert!(!buttons.contains(&"🧾 Журнал действий".to_owned()));
     }
+    let help = texts(&bot.staff_say(&manager(), "/staff").await);
+    assert!(
+        help.contains("Команды сотрудников") && help.contains("/paid"),
+        "{help}"
+    );
     let many = bot.staff_say(&manager(), "/find example.org").await;
     assert!(
         texts(&many).contains("нашлось 3 слушателя"),
@@ -899,6 +904,13 @@ async fn other_alerts_and_track(db: TestDb) {
             .unwrap()
     };
     let alerts_to_queue = vec![
+        (
+            Some(learner.clone()),
+            StaffAlert::PaymentCanceled {
+                enrollment: z.enrollment,
+            },
+            "Платёж отменён",
+        ),
         (
             Some(learner.clone()),
             StaffAlert::DocumentsByEmail {

@@ -708,7 +708,6 @@ async fn confirm_paid(
         )
         .await?;
         return finish(
-            app,
             messenger,
             press,
             tr!(t, "staff-paid-already", order = p.order),
@@ -746,7 +745,7 @@ async fn confirm_paid(
     } else {
         tr!(t, "staff-paid-already", order = order.id)
     };
-    finish(app, messenger, press, text).await
+    finish(messenger, press, text).await
 }
 
 // ---- /broadcast ----
@@ -904,7 +903,6 @@ async fn confirm_broadcast(
     tx.commit().await?;
     messenger.answer_button(press.callback_id, None).await.ok();
     finish(
-        app,
         messenger,
         press,
         tr!(t, "staff-broadcast-sent", group = &b.group, count = sent),
@@ -980,13 +978,7 @@ async fn toast(messenger: &dyn Messenger, press: &Press<'_>, text: String) -> an
 }
 
 /// Replaces a request's message (its buttons go) with the outcome.
-async fn finish(
-    app: &App,
-    messenger: &dyn Messenger,
-    press: &Press<'_>,
-    text: String,
-) -> anyhow::Result<()> {
-    let _ = app;
+async fn finish(messenger: &dyn Messenger, press: &Press<'_>, text: String) -> anyhow::Result<()> {
     let reply = Reply::text(text);
     if messenger
         .edit(press.chat_id, press.message_id, &reply)
@@ -1010,8 +1002,7 @@ pub async fn on_button(
 ) -> anyhow::Result<()> {
     let t = &app.texts;
     if app.staff.role(press.user_id).is_none() {
-        let text = refuse(app, press.user_id, Denied::NotStaff, "button").await?;
-        let _ = text;
+        refuse(app, press.user_id, Denied::NotStaff, "button").await?;
         return toast(messenger, press, tr!(t, "staff-only")).await;
     }
     let signer = {
@@ -1124,7 +1115,7 @@ async fn decide_request(
             return toast(messenger, press, tr!(t, "staff-already-done")).await;
         }
         messenger.answer_button(press.callback_id, None).await.ok();
-        return finish(app, messenger, press, tr!(t, "staff-request-cancelled")).await;
+        return finish(messenger, press, tr!(t, "staff-request-cancelled")).await;
     }
     match request.kind.as_str() {
         PAID => confirm_paid(app, messenger, press, &request).await,
