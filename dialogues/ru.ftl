@@ -518,19 +518,22 @@ photo-file-name = фото-{ $n }.{ $ext }
 
 ## Чат сотрудников
 
-alert-who = { $name }{ $username }, { $email }, слушатель № { $id }
+alert-who = { $name }{ $username }{ $email }, слушатель № { $id }
 alert-new-learner = 🆕 Новый слушатель: { $who }
-alert-offer-accepted = 📄 Оферта принята: { $who }
-    Курс: { $course }, группа «{ $group }»
-alert-paid = 💳 Оплата получена ({ $via }): { $amount }
+alert-offer-accepted =
+    📄 Оферта принята: { $who }
+    Курс { $course }
+alert-paid =
+    💳 Оплата получена ({ $via }): { $amount }
     { $who }
-    Курс: { $course }, группа «{ $group }»
-alert-payment-canceled = ⚠️ Платёж отменён: { $who }
-    Курс: { $course }, группа «{ $group }»
+    Курс { $course }
+alert-payment-canceled =
+    ⚠️ Платёж отменён: { $who }
+    Курс { $course }
 alert-application =
     📋 <b>Заявление на зачисление</b> — на проверку
     { $who }
-    Курс: { $course }, группа «{ $group }»
+    Курс { $course }
 
     { $fields }
 
@@ -580,4 +583,275 @@ btn-forget-confirm = Да, отозвать согласие и удалить �
 btn-forget-cancel = Нет, оставить как есть
 forget-in-progress = Отзываем согласие…
 forget-done = Готово: согласие отозвано, персональные данные уничтожены (файлов документов: { $documents }). Договор и сведения об оплате хранятся { $years } лет по закону и затем обезличиваются. Если захотите вернуться — просто нажмите /start.
+alert-line-consent-withdrawn = слушатель № { $id } отозвал согласие, данные уничтожены
 alert-consent-withdrawn = 🗑 Слушатель № { $id } отозвал согласие на обработку персональных данных. Персональные данные и документы уничтожены (файлов: { $documents }), акт записан в журнал.
+
+## Сотрудники: оповещения, команды, карточка слушателя (чат сотрудников и личный чат сотрудника)
+
+alert-kind-learners = 🆕 Слушатели
+alert-kind-payments = 💳 Оплаты
+alert-kind-applications = 📋 Заявления и документы
+alert-kind-mail = ✉️ Почта
+alert-kind-tests = 📝 Итоговые тесты
+alert-kind-certificates = 🎓 Документы о квалификации
+alert-kind-integrations = 🔧 Сбои сервисов
+alert-line-course = «{ $course }», группа «{ $group }»
+alert-line = { $who } — { $what }
+alert-line-new = новый слушатель
+alert-line-offer = оферта принята, { $course }
+alert-line-paid = оплачено { $amount }, { $course }
+alert-line-canceled = платёж отменён, { $course }
+alert-line-application = заявление на проверку, { $course }
+alert-line-mail-docs = { $count ->
+    [one] { $count } документ по почте
+    [few] { $count } документа по почте
+   *[many] { $count } документов по почте
+}
+alert-line-certificate-confirmed = образец подтверждён, рег. № { $number }
+alert-line-certificate-corrected = просит исправить образец
+alert-line-bounced = письмо на { $to } не доставлено
+alert-line-unknown-sender = письмо от { $from } ({ $subject }) — отправитель не найден
+alert-line-integration = сбой «{ $service }»: { $detail }
+alert-nobody = слушатель с таким адресом не найден
+alert-documents-by-email =
+    📎 <b>Документы пришли по почте</b>
+    { $who }
+    { $course }
+    Файлы ({ $count }): { $files }
+alert-unknown-sender =
+    ✉️ <b>Письмо от неизвестного отправителя</b>
+    От: { $from }
+    Тема: { $subject }
+    Такого адреса нет ни у одного слушателя. Письмо лежит в почтовом ящике школы — ответьте с него или найдите слушателя через /find.
+alert-test-passed = тест сдан: { $score } из { $total }
+alert-test-failed = тест не сдан: { $score } из { $total }
+alert-test-result =
+    📝 <b>Итоговый тест</b>, попытка { $attempt }: { $result }
+    { $who }
+    Курс { $course }
+alert-certificate-confirmed =
+    🎓 <b>Образец документа подтверждён</b> — можно печатать
+    { $who }
+    Курс { $course }
+    Регистрационный номер: { $number }
+alert-certificate-corrected =
+    ✏️ <b>Слушатель просит исправить образец документа</b>
+    { $who }
+    Курс { $course }
+    Что исправить: { $note }
+alert-letter-bounced =
+    📭 <b>Письмо не доставлено</b> на { $to }
+    Причина: { $reason }
+    { $who }
+alert-digest =
+    🗂 <b>{ $kind }</b>: { $count ->
+        [one] { $count } оповещение
+        [few] { $count } оповещения
+       *[many] { $count } оповещений
+    } за короткое время — одним списком{ $parts ->
+        [1] {""}
+       *[other] , часть { $part } из { $parts }
+    }:
+    { $lines }
+paid-via-yookassa = ЮKassa
+paid-via-manual = отмечено сотрудником
+paid-via-demo = демо
+btn-staff-card = 👤 Карточка слушателя
+btn-staff-card-n = 👤 Слушатель № { $id }
+btn-staff-found = { $name } (№ { $id }) { $email }
+btn-staff-accept-n = ✅ Принять (№ { $enrollment })
+btn-staff-return-n = ↩️ Вернуть документ (№ { $enrollment })
+btn-staff-printed = 🖨 Напечатано
+btn-staff-printed-n = 🖨 Напечатано (№ { $enrollment })
+btn-staff-docs = 📎 Документы ({ $count })
+btn-staff-audit = 🧾 Журнал действий
+btn-staff-csv = 📥 Список группы (CSV)
+btn-staff-confirm-paid = ✅ Да, отметить оплаченным
+btn-staff-send-broadcast = 📨 Отправить ({ $count })
+btn-staff-cancel = Отмена
+command-staff-find = Найти слушателя: ФИО, почта или телефон
+command-staff-group = Список группы с этапами и CSV для печати
+command-staff-pending = Что ждёт сотрудников
+command-staff-stats = Сводка по этапам и курсам
+command-staff-track = Трек-номер письма с документом
+command-staff-paid = Отметить заказ оплаченным (перевод) — админ
+command-staff-broadcast = Сообщение всей группе — админ
+command-staff-audit = Журнал действий по слушателю — админ
+command-staff-help = Команды сотрудников
+staff-help =
+    <b>Команды сотрудников</b>
+    /find ФИО, почта или телефон — карточка слушателя
+    /group ID-группы — список группы с этапами и CSV для печати документов
+    /pending — что ждёт сотрудников
+    /stats — сводка по этапам и курсам
+    /track номер-слушателя трек-номер — трек-номер письма с документом
+    Только администраторы:
+    /paid номер-заказа причина — отметить оплату переводом
+    /broadcast ID-группы текст — сообщение всей группе (с предпросмотром)
+    /audit номер-слушателя — журнал действий по слушателю
+staff-only-command = Эта команда — для сотрудников учебного центра.
+staff-needs-admin = Это может сделать только администратор.
+staff-not-your-request = Это запрос другого сотрудника: подтвердить его может только автор.
+staff-command-failed = Не получилось выполнить команду. Попробуйте ещё раз через минуту; если повторится — посмотрите журнал сервера.
+staff-truncated = … (дальше не поместилось в сообщение)
+staff-no-learner = Такого слушателя нет.
+staff-find-usage = Напишите, кого искать: /find Иванова, /find masha@example.org или /find +7 912 345-67-89.
+staff-find-none = По запросу «{ $query }» никого не нашлось.
+staff-find-many = По запросу «{ $query }» { $count ->
+    [one] нашёлся { $count } слушатель
+    [few] нашлось { $count } слушателя
+   *[many] нашлось { $count } слушателей
+}. Выберите (показаны первые десять):
+staff-stage-awaiting-payment = ждём оплату
+staff-stage-application = оплачено, заполняет заявление
+staff-stage-documents = заявление заполнено, ждём документы
+staff-stage-returned = документ возвращён: { $note }
+staff-stage-returned-any = документ возвращён
+staff-stage-under-review = документы на проверке
+staff-stage-accepted = зачислен, документы приняты
+staff-doc-received = получен
+staff-doc-accepted = принят
+staff-doc-returned = возвращён
+staff-card =
+    👤 <b>{ $name }</b> · слушатель № { $id }
+    Telegram: { $username } · почта: { $email } · телефон: { $phone }
+    С нами с { $since }
+
+    { $courses }
+staff-card-no-courses = Пока ни на один курс не записан.
+staff-card-enrollment =
+    <b>«{ $course }»</b>, группа «{ $group }» { $dates } (зачисление № { $enrollment })
+    Этап: { $stage }
+    { $order }
+    Документы:
+    { $documents }
+    { $tests }
+    { $certificate }
+staff-card-order-paid = Заказ № { $order }: { $amount }, оплачен ({ $via }) { $at }
+staff-card-order-unpaid = Заказ № { $order }: { $amount }, не оплачен
+staff-card-document = • { $kind }: «{ $file }» — { $status } (№ { $id })
+staff-card-no-documents = • пока нет
+staff-card-test = Тест, попытка { $number }: { $score } из { $total } — { $passed ->
+    [yes] сдан
+   *[no] не сдан
+}
+staff-card-certificate = Документ о квалификации, рег. № { $number }: { $state }
+staff-certificate-sample = образец отправлен слушателю
+staff-certificate-confirmed = образец подтверждён, ждёт печати
+staff-certificate-printed = напечатан, ждёт отправки
+staff-certificate-posted = отправлен, трек-номер { $tracking }
+staff-no-documents = У слушателя нет документов.
+staff-document-unreadable = Файл «{ $file }» не читается из хранилища — сообщите администратору сервера.
+staff-group-usage = Напишите ID группы: /group pk-fgos-2026-11 (ID есть в каталоге).
+staff-group-unknown = Группы «{ $group }» нет в каталоге.
+staff-roster =
+    👥 <b>Группа «{ $group }»</b> — «{ $course }» { $dates }
+    { $count ->
+        [one] { $count } слушатель
+        [few] { $count } слушателя
+       *[many] { $count } слушателей
+    }:
+    { $lines }
+staff-roster-line = { $n }. { $name } (№ { $id }) — { $stage }
+staff-csv-caption = Группа { $group }: { $count ->
+    [one] { $count } слушатель
+    [few] { $count } слушателя
+   *[many] { $count } слушателей
+}. Файл для Excel: данные для печати документов.
+csv-number = №
+csv-full-name = ФИО
+csv-birth-date = Дата рождения
+csv-snils = СНИЛС
+csv-address = Почтовый адрес
+csv-phone = Телефон
+csv-email = Эл. почта
+csv-course = Программа
+csv-hours = Часов
+csv-starts = Начало обучения
+csv-ends = Окончание обучения
+csv-document = Документ
+csv-registration-number = Рег. номер
+csv-stage = Этап
+csv-document-certificate = Удостоверение о повышении квалификации
+csv-document-diploma = Диплом о профессиональной переподготовке
+csv-document-svidetelstvo = Свидетельство о профессии рабочего, должности служащего
+staff-pending =
+    ⏳ <b>Ждёт сотрудников</b>
+
+    { $sections }
+staff-pending-section =
+    <b>{ $title }</b> ({ $count }):
+    { $lines }
+staff-pending-none = <b>{ $title }</b>: нет.
+staff-pending-reviews = Заявления на проверку
+staff-pending-print = Образцы подтверждены — напечатать
+staff-pending-post = Напечатаны — отправить письмом и ввести трек-номер
+staff-pending-orders = Заказы без оплаты (перевод подтверждается через /paid)
+staff-pending-line = • { $name } (№ { $id }) — { $what }, зачисление № { $enrollment }
+staff-pending-certificate = • { $name } (№ { $id }) — рег. № { $number }, { $what }
+staff-pending-order = • заказ № { $order }: { $name } (№ { $id }), { $amount }
+staff-stats =
+    📊 <b>Сводка</b>: { $total ->
+        [one] { $total } зачисление
+        [few] { $total } зачисления
+       *[many] { $total } зачислений
+    }
+    { $stages }
+
+    { $courses }
+staff-stats-count = • { $stage }: { $count }
+staff-stats-course =
+    <b>«{ $course }»</b>: { $count }
+    { $stages }
+staff-audit =
+    🧾 <b>Журнал: { $name }</b> (слушатель № { $id }), записей: { $count }{ $skipped ->
+        [0] {""}
+       *[other] , показаны последние
+    }
+    { $lines }
+staff-audit-line = { $at } · { $actor } · { $action } { $details }
+staff-audit-empty = Записей нет.
+staff-audit-usage = Напишите номер слушателя: /audit 12 (номер есть в карточке и в оповещениях).
+staff-actor-admin = администратор { $id }
+staff-actor-manager = менеджер { $id }
+staff-actor-former = бывший сотрудник { $id }
+staff-track-usage = Напишите номер слушателя и трек-номер: /track 12 14084006734100.
+staff-track-no-certificate = У слушателя { $name } (№ { $id }) ещё нет документа о квалификации — трек-номер не к чему привязать.
+staff-track-done = 📮 Трек-номер { $number } сохранён: { $name }, документ рег. № { $registration }. Слушатель уведомлён.
+track-notice =
+    📮 Ваш документ о квалификации (рег. № { $registration }) отправлен заказным письмом Почты России.
+    Трек-номер: { $number }
+    Отследить письмо: https://www.pochta.ru/tracking#{ $number }
+staff-paid-usage = Напишите номер заказа и причину: /paid 7 платёжное поручение № 123 от 20.11.2026.
+staff-paid-no-order = Заказа № { $order } нет.
+staff-paid-already = Заказ № { $order } уже оплачен.
+staff-paid-confirm =
+    💳 Отметить заказ № { $order } оплаченным?
+    Слушатель: { $name } (№ { $id })
+    Курс { $course }
+    Сумма: { $amount }
+    Причина: { $reason }
+staff-paid-done = ✅ Заказ № { $order } отмечен оплаченным ({ $staff }). Причина: { $reason }. Слушатель уведомлён.
+staff-request-cancelled = Отменено, ничего не изменилось.
+staff-broadcast-usage = Напишите ID группы и текст: /broadcast pk-fgos-2026-11 Завтра занятие переносится на 19:00.
+staff-broadcast-ask = Напишите текст сообщения для группы { $group } ответом на это сообщение. Перед отправкой я покажу, как оно выглядит.
+staff-broadcast-empty = Текст пустой. Ответьте на вопрос ещё раз, написав текст сообщения.
+staff-broadcast-preview =
+    📨 <b>Предпросмотр</b> — получат { $count ->
+        [one] { $count } слушатель
+        [few] { $count } слушателя
+       *[many] { $count } слушателей
+    } группы { $group }:
+
+    { $text }
+staff-broadcast-sent = 📨 Сообщение для группы { $group } поставлено в очередь: { $count ->
+    [one] { $count } получатель
+    [few] { $count } получателя
+   *[many] { $count } получателей
+}. Уходит постепенно, с учётом ограничений Telegram.
+broadcast-message =
+    📢 Сообщение от учебного центра «{ $school }»:
+
+    { $text }
+staff-printed-toast = Отмечено
+staff-printed = 🖨 Документ по зачислению № { $enrollment } напечатан ({ $staff }). Осталось отправить письмо и ввести трек-номер: /track { $id } номер.

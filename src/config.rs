@@ -68,6 +68,9 @@ pub struct TelegramSettings {
     pub staff_user_ids: Vec<i64>,
     /// Telegram user ids of staff with the admin role (manual payments, unlocking data).
     pub admin_user_ids: Vec<i64>,
+    /// Forum topics of the staff chat by kind of alert (`message_thread_id`); missing kinds
+    /// get a topic created by the bot when the chat is a forum.
+    pub staff_topics: std::collections::BTreeMap<String, i32>,
     pub mode: UpdateMode,
     pub webhook_url: Option<url::Url>,
     pub webhook_secret: Option<SecretString>,
@@ -83,6 +86,7 @@ impl Default for TelegramSettings {
             staff_chat_id: 0,
             staff_user_ids: Vec::new(),
             admin_user_ids: Vec::new(),
+            staff_topics: std::collections::BTreeMap::new(),
             mode: UpdateMode::Polling,
             webhook_url: None,
             webhook_secret: None,
@@ -340,6 +344,21 @@ impl Settings {
                 format!("unknown time zone {:?}", self.school.timezone),
             ));
         }
+        for (kind, thread) in &self.telegram.staff_topics {
+            if crate::app::alerts::AlertKind::from_code(kind).is_none() {
+                return Err(ConfigError::invalid(
+                    &format!("telegram.staff_topics.{kind}"),
+                    "unknown kind of alert; expected one of learners, payments, applications, \
+                     mail, tests, certificates, integrations",
+                ));
+            }
+            if *thread <= 0 {
+                return Err(ConfigError::invalid(
+                    &format!("telegram.staff_topics.{kind}"),
+                    "must be a topic's message_thread_id (a positive number)",
+                ));
+            }
+        }
         let db = &self.database.url;
         if !(db.starts_with("sqlite:")
             || db.starts_with("postgres:")
@@ -535,7 +554,10 @@ fn env_value(raw: &str) -> toml::Value {
     match probe.parse::<toml::Table>() {
         Ok(mut t) => match t.remove("v") {
             Some(
-                v @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Array(_)),
+                v @ (toml::Value::Integer(_)
+                | toml::Value::Boolean(_)
+                | toml::Value::Array(_)
+                | toml::Value::Table(_)),
             ) => v,
             _ => toml::Value::String(raw.to_owned()),
         },
@@ -577,6 +599,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.telegram.staff_chat_id, -200);
+        let topics = load(
+            "",
+            &[(
+                "UCHBOT_TELEGRAM__STAFF_TOPICS",
+                "{ payments = 12, mail = 14 }",
+            )],
+        )
+        .unwrap();
+        assert_eq!(topics.telegram.staff_topics.get("payments"), Some(&12));
+        let err = load("[telegram]\nstaff_topics = { money = 3 }\n", &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("telegram.staff_topics.money"),
+            "{err}"
+        );
         assert_eq!(s.telegram.staff_user_ids, vec![7, 8]);
         assert_eq!(s.require_token().unwrap().expose_secret(), "1:abc");
     }

@@ -39,11 +39,17 @@ async fn whole_path(db: TestDb) {
         .expect("both documents in the staff chat");
     // A manager accepts: the learner is told, once.
     let manager = FakeUser::new(MANAGER, "Ольга");
-    bot.press_data(&manager, STAFF_CHAT, alert.message_id, "sa:1")
+    let accept = alert
+        .button("✅ Принять")
+        .unwrap()
+        .callback_data
+        .clone()
+        .unwrap();
+    bot.press_data(&manager, STAFF_CHAT, alert.message_id, &accept)
         .await;
     bot.wait_text(user.id, "проверены и приняты").await;
     assert_eq!(review_status(&bot).await.as_deref(), Some("accepted"));
-    bot.press_data(&manager, STAFF_CHAT, alert.message_id, "sa:1")
+    bot.press_data(&manager, STAFF_CHAT, alert.message_id, &accept)
         .await;
     let accepted = bot
         .fake
@@ -226,21 +232,10 @@ async fn returned_document(db: TestDb) {
     enroll(&mut bot, &user).await;
     let alert = bot.wait_text(STAFF_CHAT, "Заявление на зачисление").await;
     let manager = FakeUser::new(MANAGER, "Ольга");
-    let choices = bot
-        .press_data(&manager, STAFF_CHAT, alert.message_id, "sr:1")
+    bot.press_in(&manager, STAFF_CHAT, "↩️ Вернуть документ")
         .await;
-    let which = choices
-        .iter()
-        .find(|m| m.button("passport: паспорт.pdf").is_some())
-        .expect("document choice");
-    let data = which
-        .button("passport: паспорт.pdf")
-        .unwrap()
-        .callback_data
-        .clone()
-        .unwrap();
-    let asked = bot
-        .press_data(&manager, STAFF_CHAT, which.message_id, &data)
+    let (_, asked) = bot
+        .press_in(&manager, STAFF_CHAT, "Паспорт: паспорт.pdf")
         .await;
     let prompt = asked
         .iter()
@@ -334,15 +329,24 @@ async fn staff_buttons_are_for_staff_only(db: TestDb) {
     let user = masha();
     enroll(&mut bot, &user).await;
     let alert = bot.wait_text(STAFF_CHAT, "Заявление на зачисление").await;
-    // The learner forges the staff button in their own chat…
+    let accept = alert
+        .button("✅ Принять")
+        .unwrap()
+        .callback_data
+        .clone()
+        .unwrap();
+    // The learner replays the staff button in their own chat…
     let last = bot.fake.messages(user.id).last().unwrap().message_id;
-    bot.forge_button(&user, user.id, last, "sa:1").await;
-    // …and a stranger presses the real one in the staff chat.
+    bot.forge_button(&user, user.id, last, &accept).await;
+    // …and a stranger presses the real one in the staff chat, and forges the old forms.
     let stranger = FakeUser::new(6666, "Посторонний");
-    bot.press_data(&stranger, STAFF_CHAT, alert.message_id, "sa:1")
+    bot.press_data(&stranger, STAFF_CHAT, alert.message_id, &accept)
         .await;
-    bot.forge_button(&stranger, STAFF_CHAT, alert.message_id, "srd:1")
-        .await;
+    for forged in ["sa:1", "srd:1", "sr:1"] {
+        bot.forge_button(&stranger, STAFF_CHAT, alert.message_id, forged)
+            .await;
+        bot.forge_button(&user, user.id, last, forged).await;
+    }
     assert_eq!(
         review_status(&bot).await.as_deref(),
         Some("pending"),

@@ -32,6 +32,39 @@ pub trait Messenger: Send + Sync {
     ) -> Result<i32, SendError>;
     /// Asks for a reply to a message (staff typing a reason).
     async fn ask_reply(&self, chat_id: i64, text: &str) -> Result<i32, SendError>;
+    /// Sends a message into a forum topic of a group (`None`: the chat's main thread). A
+    /// channel without topics sends it to the chat.
+    async fn send_in(
+        &self,
+        chat_id: i64,
+        thread_id: Option<i32>,
+        reply: &Reply,
+    ) -> Result<i32, SendError> {
+        let _ = thread_id;
+        self.send(chat_id, reply).await
+    }
+    /// Sends a file into a forum topic (`None`: the chat's main thread).
+    async fn send_file_in(
+        &self,
+        chat_id: i64,
+        thread_id: Option<i32>,
+        file_name: &str,
+        bytes: Vec<u8>,
+        caption: &str,
+    ) -> Result<i32, SendError> {
+        let _ = thread_id;
+        self.send_file(chat_id, file_name, bytes, caption).await
+    }
+    /// Asks for a reply in a forum topic (`None`: the chat's main thread).
+    async fn ask_reply_in(
+        &self,
+        chat_id: i64,
+        thread_id: Option<i32>,
+        text: &str,
+    ) -> Result<i32, SendError> {
+        let _ = thread_id;
+        self.ask_reply(chat_id, text).await
+    }
     /// Downloads a file the learner sent, refusing it above `max_bytes`.
     async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError>;
 }

@@ -22,6 +22,10 @@ pub mod outbox;
 pub mod payments;
 pub mod privacy;
 pub mod staff;
+pub mod staff_alerts;
+pub mod staff_auth;
+pub mod staff_card;
+pub mod staff_commands;
 pub mod view;
 
 pub use engine::Origin;
@@ -49,6 +53,8 @@ pub struct Staff {
     pub chat_id: i64,
     pub managers: Vec<i64>,
     pub admins: Vec<i64>,
+    /// Forum topics from configuration, by kind of alert.
+    pub topics: std::collections::BTreeMap<String, i32>,
 }
 
 impl Staff {
@@ -75,6 +81,8 @@ pub struct App {
     /// Where letters go: SMTP in `serve`, the terminal in `shell`, nowhere yet when unset.
     pub mail: Option<Arc<dyn letters::MailTransport>>,
     pub school_mailbox: String,
+    /// The key that signs staff buttons, read from the database on first use.
+    pub staff_key: tokio::sync::OnceCell<[u8; 32]>,
     catalog: RwLock<(Option<String>, Arc<Catalog>)>,
 }
 
@@ -111,12 +119,14 @@ impl App {
                 chat_id: settings.telegram.staff_chat_id,
                 managers: settings.telegram.staff_user_ids.clone(),
                 admins: settings.telegram.admin_user_ids.clone(),
+                topics: settings.telegram.staff_topics.clone(),
             },
             clock: Clock::default(),
             payments,
             files: files::DocumentFiles::new(settings.storage.documents_dir.clone(), &key),
             mail,
             school_mailbox: settings.school.email.clone(),
+            staff_key: tokio::sync::OnceCell::new(),
             catalog: RwLock::new((None, Arc::new(Catalog::default()))),
         })
     }

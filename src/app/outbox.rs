@@ -42,6 +42,11 @@ pub enum QueuedTelegram {
         file_name: String,
         caption: String,
     },
+    /// A message or file for a forum topic of a group (staff alerts sorted by kind).
+    InTopic {
+        thread_id: i32,
+        item: Box<QueuedTelegram>,
+    },
 }
 
 impl QueuedTelegram {
@@ -112,6 +117,22 @@ pub async fn enqueue_letter(
     outbox::enqueue(conn, EMAIL, key, &store::to_json(letter), now).await
 }
 
+/// The least pause between two Telegram sends of this process: about 25 messages a second,
+/// under Telegram's 30 a second for a bot (a broadcast to a whole group spreads out).
+const TELEGRAM_SPACING: Duration = Duration::from_millis(40);
+
+async fn pace_telegram() {
+    static NEXT: std::sync::Mutex<Option<tokio::time::Instant>> = std::sync::Mutex::new(None);
+    let wait_until = {
+        let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
+        let now = tokio::time::Instant::now();
+        let slot = next.map_or(now, |n| n.max(now));
+        *next = Some(slot + TELEGRAM_SPACING);
+        slot
+    };
+    tokio::time::sleep_until(wait_until).await;
+}
+
 /// Seconds to wait before the n-th retry: 5 s, 10 s, 20 s … up to an hour.
 pub fn backoff(attempt: i64) -> i64 {
     (5_i64 << attempt.clamp(0, 10)).min(3600)
@@ -123,15 +144,23 @@ enum Delivery {
     Fail(String),
 }
 
-async fn deliver_telegram(app: &App, messenger: &dyn Messenger, item: &QueuedTelegram) -> Delivery {
+async fn deliver_telegram(
+    app: &App,
+    messenger: &dyn Messenger,
+    item: &QueuedTelegram,
+    thread: Option<i32>,
+) -> Delivery {
     let result = match item {
+        QueuedTelegram::InTopic { thread_id, item } => {
+            return Box::pin(deliver_telegram(app, messenger, item, Some(*thread_id))).await
+        }
         QueuedTelegram::Message {
             chat_id,
             text,
             buttons,
             menu,
         } => messenger
-            .send(*chat_id, &to_reply(text, buttons, *menu))
+            .send_in(*chat_id, thread, &to_reply(text, buttons, *menu))
             .await
             .map(|_| ()),
         QueuedTelegram::File {
@@ -141,7 +170,7 @@ async fn deliver_telegram(app: &App, messenger: &dyn Messenger, item: &QueuedTel
             caption,
         } => match app.files.get(storage_key).await {
             Ok(bytes) => messenger
-                .send_file(*chat_id, file_name, bytes, caption)
+                .send_file_in(*chat_id, thread, file_name, bytes, caption)
                 .await
                 .map(|_| ()),
             Err(e) => return Delivery::Fail(format!("document file unreadable: {e}")),
@@ -187,7 +216,10 @@ pub async fn run_once(
             }
         } else {
             match serde_json::from_str::<QueuedTelegram>(&item.payload) {
-                Ok(msg) => deliver_telegram(app, messenger, &msg).await,
+                Ok(msg) => {
+                    pace_telegram().await;
+                    deliver_telegram(app, messenger, &msg, None).await
+                }
                 Err(e) => Delivery::Fail(format!("corrupt message: {e}")),
             }
         };

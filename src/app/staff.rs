@@ -1,191 +1,274 @@
-//! Staff decisions from the staff chat: accept an application file or return one document
-//! with a reason. Every press is checked against the user who pressed it.
+//! Staff decisions on an application file: accept it, or return one document with a reason
+//! typed as a reply; and marking an order paid by hand. Every press is checked against the
+//! user who pressed it (see [`super::staff_commands`] for the routing and the checks).
 use super::engine::{handle, Origin};
 use super::messenger::Messenger;
+use super::staff_auth::{actor, Signer, StaffAction};
+use super::staff_card::Place;
 use super::App;
 use crate::journey::action::Action;
 use crate::journey::documents::DocKind;
 use crate::journey::reply::{Button, Reply};
 use crate::journey::{Event, Input};
-use crate::store::{audit, enrollments, learners};
+use crate::store::{self, audit, enrollments, learners};
 use crate::tr;
 
 pub struct Press<'a> {
     pub user_id: i64,
     pub user_name: &'a str,
     pub chat_id: i64,
+    /// The forum topic of the pressed message.
+    pub thread_id: Option<i32>,
     pub message_id: i32,
     pub callback_id: &'a str,
 }
 
-/// A staff button. Anyone else gets a refusal and changes nothing.
+impl Press<'_> {
+    pub fn place(&self) -> Place {
+        Place {
+            chat_id: self.chat_id,
+            thread_id: self.thread_id,
+        }
+    }
+}
+
+/// Kind of the request row that waits for a document's return reason.
+pub const RETURN_REASON: &str = "return-reason";
+
+/// A staff button. Signed actions go to [`super::staff_commands::on_button`]; the old
+/// unsigned ones are refused (to anyone not staff as such, to staff as outdated).
 pub async fn button(
     app: &App,
     messenger: &dyn Messenger,
     press: &Press<'_>,
     action: Action,
 ) -> anyhow::Result<()> {
+    if let Action::Staff(token) = &action {
+        return super::staff_commands::on_button(app, messenger, press, token).await;
+    }
     let t = &app.texts;
-    if app.staff.role(press.user_id).is_none() {
+    let text = if app.staff.role(press.user_id).is_none() {
         tracing::warn!(
             user = press.user_id,
             "staff button pressed by a non-staff user"
         );
-        messenger
-            .answer_button(press.callback_id, Some(&tr!(t, "staff-only")))
-            .await
-            .ok();
-        return Ok(());
-    }
-    let now = app.now().timestamp();
-    let actor = format!("staff:{}", press.user_id);
-    match action {
-        Action::StaffAccept(enrollment) => {
-            let mut tx = app.store.begin().await?;
-            let applied =
-                enrollments::accept_review(&mut tx, enrollment, press.user_id, now).await?;
-            let learner_id = enrollments::by_id(&mut tx, enrollment)
-                .await?
-                .map(|e| e.learner_id);
-            if applied {
-                audit::record(
-                    &mut tx,
-                    now,
-                    &actor,
-                    "application-accepted",
-                    learner_id,
-                    &format!("enrollment {enrollment}"),
-                )
-                .await?;
-            }
-            tx.commit().await?;
-            let (Some(learner_id), true) = (learner_id, applied) else {
-                messenger
-                    .answer_button(press.callback_id, Some(&tr!(t, "staff-already-done")))
-                    .await
-                    .ok();
-                return Ok(());
-            };
-            messenger
-                .answer_button(press.callback_id, Some(&tr!(t, "staff-accepted-toast")))
-                .await
-                .ok();
-            let note = Reply::text(tr!(
-                t,
-                "staff-accepted",
-                staff = press.user_name,
-                enrollment = enrollment
-            ));
-            messenger.send(press.chat_id, &note).await.ok();
-            notify_learner(
-                app,
-                messenger,
-                learner_id,
-                Event::ReviewAccepted { enrollment },
-            )
-            .await
-        }
-        Action::StaffReturn(enrollment) => {
-            let mut conn = app.store.pool().acquire().await?;
-            let docs = enrollments::documents_of_enrollment(&mut conn, enrollment).await?;
-            let mut reply = Reply::text(tr!(t, "staff-return-which", enrollment = enrollment));
-            for d in docs.iter().filter(|d| d.status != "replaced") {
-                reply = reply.button(Button::action(
-                    tr!(
-                        t,
-                        "staff-return-doc-button",
-                        kind = d.kind.clone(),
-                        file = d.file_name.clone()
-                    ),
-                    Action::StaffReturnDoc(d.id),
-                ));
-            }
-            messenger.answer_button(press.callback_id, None).await.ok();
-            messenger.send(press.chat_id, &reply).await?;
-            Ok(())
-        }
-        Action::StaffReturnDoc(document) => {
-            let mut conn = app.store.pool().acquire().await?;
-            let Some(doc) = enrollments::document(&mut conn, document).await? else {
-                messenger
-                    .answer_button(press.callback_id, Some(&tr!(t, "staff-already-done")))
-                    .await
-                    .ok();
-                return Ok(());
-            };
-            messenger.answer_button(press.callback_id, None).await.ok();
-            let ask = tr!(t, "staff-return-reason", file = doc.file_name, id = doc.id);
-            messenger
-                .ask_reply(press.chat_id, &crate::journey::reply::plain_text(&ask))
-                .await?;
-            Ok(())
-        }
-        _ => Ok(()),
-    }
+        tr!(t, "staff-only")
+    } else {
+        tr!(t, "button-outdated")
+    };
+    messenger
+        .answer_button(press.callback_id, Some(&text))
+        .await
+        .ok();
+    Ok(())
 }
 
-/// The document a reason prompt was about: its text ends with «№ <id>».
-pub fn prompted_document(prompt: &str) -> Option<i64> {
-    let tail = prompt.rsplit('№').next()?;
-    let digits: String = tail
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
-/// A staff member's reply to a reason prompt: the document goes back to the learner.
-pub async fn return_reason(
+/// Accepts the application file of an enrollment (only while it waits for review).
+pub async fn accept(
     app: &App,
     messenger: &dyn Messenger,
-    user_id: i64,
-    chat_id: i64,
-    document: i64,
-    reason: &str,
+    press: &Press<'_>,
+    enrollment: i64,
 ) -> anyhow::Result<()> {
     let t = &app.texts;
-    if app.staff.role(user_id).is_none() {
-        return Ok(());
-    }
-    let reason = reason.trim();
-    if reason.is_empty() {
-        messenger
-            .send(chat_id, &Reply::text(tr!(t, "staff-reason-empty")))
-            .await?;
-        return Ok(());
-    }
     let now = app.now().timestamp();
     let mut tx = app.store.begin().await?;
-    let doc = enrollments::document(&mut tx, document).await?;
-    let applied = match &doc {
-        Some(_) => enrollments::return_document(&mut tx, document, reason, user_id, now).await?,
-        None => false,
-    };
+    let applied = enrollments::accept_review(&mut tx, enrollment, press.user_id, now).await?;
+    let learner_id = enrollments::by_id(&mut tx, enrollment)
+        .await?
+        .map(|e| e.learner_id);
     if applied {
         audit::record(
             &mut tx,
             now,
-            &format!("staff:{user_id}"),
-            "document-returned",
-            doc.as_ref().map(|d| d.learner_id),
-            &format!("document {document}"),
+            &actor(press.user_id),
+            "application-accepted",
+            learner_id,
+            &format!("enrollment {enrollment}"),
         )
         .await?;
     }
     tx.commit().await?;
-    let (Some(doc), true) = (doc, applied) else {
+    let (Some(learner_id), true) = (learner_id, applied) else {
         messenger
-            .send(chat_id, &Reply::text(tr!(t, "staff-already-done")))
-            .await?;
+            .answer_button(press.callback_id, Some(&tr!(t, "staff-already-done")))
+            .await
+            .ok();
         return Ok(());
     };
     messenger
-        .send(
-            chat_id,
-            &Reply::text(tr!(t, "staff-returned", file = doc.file_name.clone())),
+        .answer_button(press.callback_id, Some(&tr!(t, "staff-accepted-toast")))
+        .await
+        .ok();
+    let note = Reply::text(tr!(
+        t,
+        "staff-accepted",
+        staff = press.user_name,
+        enrollment = enrollment
+    ));
+    messenger
+        .send_in(press.chat_id, press.thread_id, &note)
+        .await
+        .ok();
+    notify_learner(
+        app,
+        messenger,
+        learner_id,
+        Event::ReviewAccepted { enrollment },
+    )
+    .await
+}
+
+/// Offers the enrollment's current documents to choose the one to return.
+pub async fn choose_document(
+    app: &App,
+    messenger: &dyn Messenger,
+    signer: &Signer,
+    press: &Press<'_>,
+    enrollment: i64,
+) -> anyhow::Result<()> {
+    let t = &app.texts;
+    let mut conn = app.store.pool().acquire().await?;
+    let pending = enrollments::by_id(&mut conn, enrollment)
+        .await?
+        .is_some_and(|e| e.review_status.as_deref() == Some("pending"));
+    if !pending {
+        messenger
+            .answer_button(press.callback_id, Some(&tr!(t, "staff-already-done")))
+            .await
+            .ok();
+        return Ok(());
+    }
+    let docs = enrollments::documents_of_enrollment(&mut conn, enrollment).await?;
+    let mut reply = Reply::text(tr!(t, "staff-return-which", enrollment = enrollment));
+    for d in docs.iter().filter(|d| d.status != "replaced") {
+        reply = reply.button(Button::action(
+            tr!(
+                t,
+                "staff-return-doc-button",
+                kind = super::alerts::doc_kind_name(app, &d.kind),
+                file = d.file_name.clone()
+            ),
+            signer.sign(press.chat_id, &StaffAction::ReturnDoc(d.id)),
+        ));
+    }
+    messenger.answer_button(press.callback_id, None).await.ok();
+    messenger
+        .send_in(press.chat_id, press.thread_id, &reply)
+        .await?;
+    Ok(())
+}
+
+/// Asks the presser for the reason, as a reply to a prompt remembered for them.
+pub async fn ask_reason(
+    app: &App,
+    messenger: &dyn Messenger,
+    press: &Press<'_>,
+    document: i64,
+) -> anyhow::Result<()> {
+    let t = &app.texts;
+    let mut conn = app.store.pool().acquire().await?;
+    let Some(doc) = enrollments::document(&mut conn, document).await? else {
+        messenger
+            .answer_button(press.callback_id, Some(&tr!(t, "staff-already-done")))
+            .await
+            .ok();
+        return Ok(());
+    };
+    let pending = match doc.enrollment_id {
+        Some(e) => enrollments::by_id(&mut conn, e)
+            .await?
+            .is_some_and(|e| e.review_status.as_deref() == Some("pending")),
+        None => false,
+    };
+    if !pending {
+        messenger
+            .answer_button(press.callback_id, Some(&tr!(t, "staff-already-done")))
+            .await
+            .ok();
+        return Ok(());
+    }
+    messenger.answer_button(press.callback_id, None).await.ok();
+    let now = app.now().timestamp();
+    let request = store::staff::create_request(
+        &mut conn,
+        RETURN_REASON,
+        press.user_id,
+        press.chat_id,
+        "awaiting-text",
+        &serde_json::json!({ "document": document }).to_string(),
+        now,
+    )
+    .await?;
+    let ask = tr!(t, "staff-return-reason", file = doc.file_name, id = doc.id);
+    let prompt = messenger
+        .ask_reply_in(
+            press.chat_id,
+            press.thread_id,
+            &crate::journey::reply::plain_text(&ask),
         )
         .await?;
+    store::staff::set_prompt(&mut conn, request, i64::from(prompt)).await?;
+    Ok(())
+}
+
+/// A staff member's reply to a reason prompt: the document goes back to the learner with
+/// the reason, word for word.
+pub async fn return_reason(
+    app: &App,
+    messenger: &dyn Messenger,
+    user_id: i64,
+    place: Place,
+    request: &store::staff::RequestRow,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let t = &app.texts;
+    let say = |text: String| async move {
+        messenger
+            .send_in(place.chat_id, place.thread_id, &Reply::text(text))
+            .await
+            .map(|_| ())
+    };
+    let document = serde_json::from_str::<serde_json::Value>(&request.payload)
+        .ok()
+        .and_then(|v| v["document"].as_i64())
+        .unwrap_or_default();
+    let reason = reason.trim();
+    if reason.is_empty() {
+        say(tr!(t, "staff-reason-empty")).await?;
+        return Ok(());
+    }
+    let now = app.now().timestamp();
+    let mut tx = app.store.begin().await?;
+    let taken =
+        store::staff::advance_request(&mut tx, request.id, "awaiting-text", "done", None, now)
+            .await?;
+    let doc = enrollments::document(&mut tx, document).await?;
+    let applied = match (&doc, taken) {
+        (Some(_), true) => {
+            enrollments::return_document(&mut tx, document, reason, user_id, now).await?
+        }
+        _ => false,
+    };
+    if !applied {
+        tx.rollback().await?;
+        say(tr!(t, "staff-already-done")).await?;
+        return Ok(());
+    }
+    audit::record(
+        &mut tx,
+        now,
+        &actor(user_id),
+        "document-returned",
+        doc.as_ref().map(|d| d.learner_id),
+        &format!("document {document}: {reason}"),
+    )
+    .await?;
+    tx.commit().await?;
+    let Some(doc) = doc else {
+        return Ok(());
+    };
+    say(tr!(t, "staff-returned", file = doc.file_name.clone())).await?;
     let (Some(enrollment), Some(kind)) = (doc.enrollment_id, DocKind::from_key(&doc.kind)) else {
         return Ok(());
     };
@@ -203,7 +286,8 @@ pub async fn return_reason(
     .await
 }
 
-/// Marks an order paid by hand (bank transfer) and tells the learner.
+/// Marks an order paid by hand (bank transfer) and tells the learner. False when there is
+/// no such enrollment.
 pub async fn mark_paid_by_hand(
     app: &App,
     messenger: &dyn Messenger,
@@ -246,18 +330,4 @@ async fn notify_learner(
         Input::Event(event),
     )
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_prompted_document_is_read_back_from_the_prompt() {
-        assert_eq!(
-            prompted_document("Причина возврата «скан.pdf»? Ответьте на это сообщение. № 42"),
-            Some(42)
-        );
-        assert_eq!(prompted_document("без номера"), None);
-    }
 }

@@ -37,6 +37,8 @@ pub enum Action {
     StaffReturn(i64),
     /// Staff: return this document (the reason is asked next).
     StaffReturnDoc(i64),
+    /// Staff: a signed staff action (`app::staff_auth` encodes, signs and checks it).
+    Staff(String),
 }
 
 fn program_code(p: ProgramKind) -> char {
@@ -99,6 +101,7 @@ impl Action {
             Self::StaffAccept(e) => format!("sa:{e}"),
             Self::StaffReturn(e) => format!("sr:{e}"),
             Self::StaffReturnDoc(d) => format!("srd:{d}"),
+            Self::Staff(token) => format!("!{token}"),
         }
     }
 
@@ -106,6 +109,13 @@ impl Action {
     pub fn parse(data: &str) -> Option<Self> {
         if data.len() > 64 {
             return None;
+        }
+        if let Some(token) = data.strip_prefix('!') {
+            let ok = !token.is_empty()
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+            return ok.then(|| Self::Staff(token.to_owned()));
         }
         let parts: Vec<&str> = data.split(':').collect();
         Some(match parts.as_slice() {
@@ -147,7 +157,7 @@ impl Action {
     pub fn is_staff(&self) -> bool {
         matches!(
             self,
-            Self::StaffAccept(_) | Self::StaffReturn(_) | Self::StaffReturnDoc(_)
+            Self::StaffAccept(_) | Self::StaffReturn(_) | Self::StaffReturnDoc(_) | Self::Staff(_)
         )
     }
 }
@@ -186,6 +196,7 @@ mod tests {
             Action::StaffAccept(5),
             Action::StaffReturn(5),
             Action::StaffReturnDoc(77),
+            Action::Staff("a5.AbC-d_e9Xy".into()),
         ]
     }
 
@@ -217,6 +228,9 @@ mod tests {
             "fk:1:unknown",
             "sa:",
             "srd:abc",
+            "!",
+            "!a5 b",
+            "!a5/x",
             "enr:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         ] {
             assert_eq!(Action::parse(bad), None, "{bad:?}");

@@ -276,11 +276,59 @@ impl Command {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StaffAlert {
     NewLearner,
-    OfferAccepted { enrollment: i64 },
-    Paid { enrollment: i64 },
-    PaymentCanceled { enrollment: i64 },
-    ApplicationReady { enrollment: i64 },
-    ConsentWithdrawn { documents: usize },
+    OfferAccepted {
+        enrollment: i64,
+    },
+    Paid {
+        enrollment: i64,
+    },
+    PaymentCanceled {
+        enrollment: i64,
+    },
+    ApplicationReady {
+        enrollment: i64,
+    },
+    /// Documents arrived by email and were filed (the ids of the `documents` rows).
+    DocumentsByEmail {
+        enrollment: Option<i64>,
+        documents: Vec<i64>,
+    },
+    /// A letter from an address no learner has (no learner: `alerts::queue_general`).
+    UnknownSender {
+        from: String,
+        subject: String,
+    },
+    /// A final test attempt finished.
+    TestResult {
+        enrollment: i64,
+        attempt: i64,
+        score: i64,
+        total: i64,
+        passed: bool,
+    },
+    /// The learner confirmed the sample of their document: it can be printed.
+    CertificateConfirmed {
+        enrollment: i64,
+    },
+    /// The learner asked for a correction of the sample.
+    CertificateCorrected {
+        enrollment: i64,
+        note: String,
+    },
+    /// A letter to this address bounced (with or without a known learner).
+    LetterBounced {
+        to: String,
+        reason: String,
+    },
+    /// An outside service failed: payments, webinar, SMTP, IMAP.
+    IntegrationFailure {
+        service: String,
+        detail: String,
+    },
+    /// The learner withdrew consent; their personal data was destroyed.
+    ConsentWithdrawn {
+        documents: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -403,7 +451,7 @@ fn button(ctx: &Ctx, dialogue: Dialogue, action: Action) -> Outcome {
         A::ForgetConfirm => privacy::forget_confirmed(ctx),
         // Staff buttons are routed to the staff handler before the journey; one that
         // arrives here was pressed by a learner.
-        A::StaffAccept(_) | A::StaffReturn(_) | A::StaffReturnDoc(_) => {
+        A::StaffAccept(_) | A::StaffReturn(_) | A::StaffReturnDoc(_) | A::Staff(_) => {
             Outcome::stay(dialogue).toast(tr!(ctx.texts, "staff-only"))
         }
     }

@@ -11,6 +11,7 @@ use teloxide::prelude::*;
 use teloxide::types::{
     ChatId, FileId, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
     KeyboardButton, KeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, ReplyMarkup,
+    ThreadId,
 };
 use teloxide::{ApiError, RequestError};
 
@@ -60,6 +61,11 @@ pub fn inline_keyboard(reply: &Reply) -> Option<InlineKeyboardMarkup> {
             .collect::<Vec<_>>()
     });
     Some(InlineKeyboardMarkup::new(rows))
+}
+
+/// Telegram's answer when a forum topic no longer exists.
+fn thread_gone(e: &SendError) -> bool {
+    matches!(e, SendError::Permanent(text) if text.contains("message thread not found"))
 }
 
 fn classify(e: RequestError) -> SendError {
@@ -133,19 +139,38 @@ fn no_preview() -> LinkPreviewOptions {
 #[async_trait]
 impl Messenger for TelegramMessenger {
     async fn send(&self, chat_id: i64, reply: &Reply) -> Result<i32, SendError> {
+        self.send_in(chat_id, None, reply).await
+    }
+
+    async fn send_in(
+        &self,
+        chat_id: i64,
+        thread_id: Option<i32>,
+        reply: &Reply,
+    ) -> Result<i32, SendError> {
         let markup = self.markup(reply);
-        let sent = with_flood_wait(|| {
-            let mut req = self
-                .bot
-                .send_message(ChatId(chat_id), reply.text.clone())
-                .parse_mode(ParseMode::Html)
-                .link_preview_options(no_preview());
-            if let Some(m) = markup.clone() {
-                req = req.reply_markup(m);
-            }
-            async move { req.await }
-        })
-        .await?;
+        let call = |thread: Option<i32>| {
+            let markup = markup.clone();
+            with_flood_wait(move || {
+                let mut req = self
+                    .bot
+                    .send_message(ChatId(chat_id), reply.text.clone())
+                    .parse_mode(ParseMode::Html)
+                    .link_preview_options(no_preview());
+                if let Some(m) = markup.clone() {
+                    req = req.reply_markup(m);
+                }
+                if let Some(t) = thread {
+                    req = req.message_thread_id(ThreadId(MessageId(t)));
+                }
+                async move { req.await }
+            })
+        };
+        let sent = match call(thread_id).await {
+            // The topic was deleted: the main thread rather than nowhere.
+            Err(e) if thread_id.is_some() && thread_gone(&e) => call(None).await?,
+            other => other?,
+        };
         Ok(sent.id.0)
     }
 
@@ -186,26 +211,59 @@ impl Messenger for TelegramMessenger {
         bytes: Vec<u8>,
         caption: &str,
     ) -> Result<i32, SendError> {
-        let sent = with_flood_wait(|| {
-            let req = self
-                .bot
-                .send_document(
-                    ChatId(chat_id),
-                    InputFile::memory(bytes.clone()).file_name(file_name.to_owned()),
-                )
-                .caption(caption.to_owned());
-            async move { req.await }
-        })
-        .await?;
+        self.send_file_in(chat_id, None, file_name, bytes, caption)
+            .await
+    }
+
+    async fn send_file_in(
+        &self,
+        chat_id: i64,
+        thread_id: Option<i32>,
+        file_name: &str,
+        bytes: Vec<u8>,
+        caption: &str,
+    ) -> Result<i32, SendError> {
+        let call = |thread: Option<i32>| {
+            let bytes = bytes.clone();
+            with_flood_wait(move || {
+                let mut req = self
+                    .bot
+                    .send_document(
+                        ChatId(chat_id),
+                        InputFile::memory(bytes.clone()).file_name(file_name.to_owned()),
+                    )
+                    .caption(caption.to_owned());
+                if let Some(t) = thread {
+                    req = req.message_thread_id(ThreadId(MessageId(t)));
+                }
+                async move { req.await }
+            })
+        };
+        let sent = match call(thread_id).await {
+            Err(e) if thread_id.is_some() && thread_gone(&e) => call(None).await?,
+            other => other?,
+        };
         Ok(sent.id.0)
     }
 
     async fn ask_reply(&self, chat_id: i64, text: &str) -> Result<i32, SendError> {
+        self.ask_reply_in(chat_id, None, text).await
+    }
+
+    async fn ask_reply_in(
+        &self,
+        chat_id: i64,
+        thread_id: Option<i32>,
+        text: &str,
+    ) -> Result<i32, SendError> {
         let sent = with_flood_wait(|| {
-            let req = self
+            let mut req = self
                 .bot
                 .send_message(ChatId(chat_id), text.to_owned())
                 .reply_markup(ReplyMarkup::ForceReply(ForceReply::new().selective()));
+            if let Some(t) = thread_id {
+                req = req.message_thread_id(ThreadId(MessageId(t)));
+            }
             async move { req.await }
         })
         .await?;

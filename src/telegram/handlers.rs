@@ -10,7 +10,7 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatKind, MediaKind, MessageKind, User};
 
 use super::bot::TelegramMessenger;
-use crate::app::{engine, staff, App, Origin};
+use crate::app::{engine, staff, staff_commands, App, Origin};
 use crate::journey::action::Action;
 use crate::journey::documents::IncomingFile;
 use crate::journey::{Cmd, Input};
@@ -137,11 +137,19 @@ async fn route_message(
     }
     let chat_id = msg.chat.id.0;
     if chat_id == app.staff.chat_id && app.staff.chat_id != 0 {
-        return staff_message(app, messenger, user, msg).await;
+        return staff_message(app, messenger, user, msg, true)
+            .await
+            .map(|_| ());
     }
     if !matches!(msg.chat.kind, ChatKind::Private(_)) {
         // The bot is not a group participant; it answers learners in private only.
         return Ok(());
+    }
+    if app.staff.role(user.id.0 as i64).is_some() {
+        super::staff_setup::ensure_private_commands(app, messenger.bot(), user.id.0 as i64).await;
+        if staff_message(app, messenger, user, msg, false).await? {
+            return Ok(());
+        }
     }
     let input = message_input(app, msg);
     let learner_id = learner_for(app, user, chat_id).await?;
@@ -155,33 +163,38 @@ async fn route_message(
     engine::handle(app, messenger, learner_id, &origin, input).await
 }
 
-/// In the staff chat: a reply to a reason prompt returns the document.
+/// The forum topic a message belongs to (replies in ordinary groups form no topic).
+fn topic_of(msg: &Message) -> Option<i32> {
+    msg.thread_id
+        .filter(|_| msg.is_topic_message)
+        .map(|t| t.0 .0)
+}
+
+/// A message for the staff side: in the staff chat (commands, replies to the bot's
+/// questions), or a staff member's command in private. False: not the staff side's.
 async fn staff_message(
     app: &App,
     messenger: &TelegramMessenger,
     user: &User,
     msg: &Message,
-) -> anyhow::Result<()> {
-    let (Some(reply_to), Some(text)) = (msg.reply_to_message(), msg.text()) else {
-        return Ok(());
+    in_staff_chat: bool,
+) -> anyhow::Result<bool> {
+    let Some(text) = msg.text() else {
+        return Ok(in_staff_chat);
     };
-    let from_bot = reply_to.from.as_ref().is_some_and(|u| u.is_bot);
-    let Some(document) = reply_to
-        .text()
-        .filter(|_| from_bot)
-        .and_then(staff::prompted_document)
-    else {
-        return Ok(());
-    };
-    staff::return_reason(
-        app,
-        messenger,
-        user.id.0 as i64,
-        msg.chat.id.0,
-        document,
+    let reply_to_bot = msg
+        .reply_to_message()
+        .filter(|r| r.from.as_ref().is_some_and(|u| u.is_bot))
+        .map(|r| r.id.0);
+    let staff_msg = staff_commands::StaffMessage {
+        user_id: user.id.0 as i64,
+        chat_id: msg.chat.id.0,
+        thread_id: topic_of(msg),
         text,
-    )
-    .await
+        reply_to_bot,
+        in_staff_chat,
+    };
+    staff_commands::on_message(app, messenger, &staff_msg).await
 }
 
 async fn on_button(
@@ -214,6 +227,7 @@ async fn route_button(
             user_id: query.from.id.0 as i64,
             user_name: &display_name(&query.from),
             chat_id,
+            thread_id: message.and_then(|m| m.regular_message()).and_then(topic_of),
             message_id,
             callback_id: &query.id.0,
         };

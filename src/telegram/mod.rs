@@ -4,3 +4,4 @@ pub mod bot;
 pub mod fake_api;
 pub mod handlers;
 pub mod runner;
+pub mod staff_setup;

@@ -37,10 +37,10 @@ impl Running {
     }
 }
 
-/// Sets the learners' command menu (the texts come from the .ftl file).
-pub async fn set_commands(app: &App, bot: &Bot) -> anyhow::Result<()> {
+/// The learners' commands (the texts come from the .ftl file).
+pub fn learner_commands(app: &App) -> Vec<BotCommand> {
     let t = &app.texts;
-    let commands = vec![
+    vec![
         BotCommand::new("start", tr!(t, "command-start")),
         BotCommand::new("catalog", tr!(t, "command-catalog")),
         BotCommand::new("status", tr!(t, "command-status")),
@@ -48,8 +48,14 @@ pub async fn set_commands(app: &App, bot: &Bot) -> anyhow::Result<()> {
         BotCommand::new("cancel", tr!(t, "command-cancel")),
         BotCommand::new("mydata", tr!(t, "command-mydata")),
         BotCommand::new("forget", tr!(t, "command-forget")),
-    ];
-    bot.set_my_commands(commands).await?;
+    ]
+}
+
+/// Sets the command menus: the learners' one by default, the staff ones only in the staff
+/// chat and staff members' private chats.
+pub async fn set_commands(app: &App, bot: &Bot) -> anyhow::Result<()> {
+    bot.set_my_commands(learner_commands(app)).await?;
+    super::staff_setup::set_staff_commands(app, bot).await;
     Ok(())
 }
 
@@ -65,6 +71,9 @@ where
     L::Err: std::fmt::Debug + Send,
 {
     set_commands(&app, &bot).await?;
+    if let Err(e) = super::staff_setup::prepare_topics(&app, &bot).await {
+        tracing::warn!(error = %e, "staff forum topics");
+    }
     let messenger = Arc::new(TelegramMessenger::new(bot.clone(), &app.texts));
     let (handled, _) = tokio::sync::broadcast::channel(1024);
     let mut dispatcher = Dispatcher::builder(bot, schema())
@@ -84,6 +93,7 @@ where
     let workers = CancellationToken::new();
     let dyn_messenger: Arc<dyn Messenger> = messenger.clone();
     tokio::spawn(outbox::run(app.clone(), dyn_messenger, workers.clone()));
+    tokio::spawn(crate::app::staff_alerts::run(app.clone(), workers.clone()));
     let dispatcher = tokio::spawn(async move {
         dispatcher
             .dispatch_with_listener(

@@ -336,6 +336,49 @@ impl TestBot {
         self.fresh(STAFF_CHAT)
     }
 
+    /// A staff member (or anyone) writes `text` in the staff chat.
+    pub async fn staff_say(&mut self, user: &FakeUser, text: &str) -> Vec<BotMessage> {
+        self.fresh(STAFF_CHAT);
+        let chat = uchbot::telegram::fake_api::FakeChat::supergroup(STAFF_CHAT, "Сотрудники");
+        let id = self.fake.send_text_in(&chat, user, text);
+        self.wait_handled(id).await;
+        self.fresh(STAFF_CHAT)
+    }
+
+    /// `user` presses the button with this label under the newest message of `chat` that has
+    /// it; returns the toast (the callback answer) and the chat's new or changed messages.
+    pub async fn press_in(
+        &mut self,
+        user: &FakeUser,
+        chat: i64,
+        label: &str,
+    ) -> (Option<String>, Vec<BotMessage>) {
+        self.fresh(chat);
+        let messages = self.fake.messages(chat);
+        let (message_id, data) = messages
+            .iter()
+            .rev()
+            .find_map(|m| {
+                m.button(label)
+                    .map(|b| (m.message_id, b.callback_data.clone()))
+            })
+            .unwrap_or_else(|| panic!("no button «{label}» in chat {chat}"));
+        let data = data.unwrap_or_else(|| panic!("«{label}» is a URL button"));
+        let id = self
+            .fake
+            .press_button(user, chat, message_id, &data)
+            .unwrap();
+        self.wait_handled(id).await;
+        let toast = self.fake.callback_answer(id).and_then(|a| a.text);
+        (toast, self.fresh(chat))
+    }
+
+    /// Queues any update (e.g. a forged callback query) and waits until it is handled.
+    pub async fn send_update(&mut self, update: serde_json::Value) {
+        let id = self.fake.send_update(update).unwrap();
+        self.wait_handled(id).await;
+    }
+
     /// Waits until a message in `chat` contains `needle` (for notices that go through the
     /// outbox rather than straight back).
     pub async fn wait_text(&self, chat: i64, needle: &str) -> BotMessage {

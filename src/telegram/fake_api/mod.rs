@@ -37,6 +37,11 @@
 //! # drop(bot); Ok(()) }
 //! ```
 //!
+//! Forum supergroups ([`FakeChat::forum`]) have topics: createForumTopic makes one (its id is
+//! that of its service message), and messages sent with `message_thread_id` land in it
+//! ("message thread not found" for a topic that does not exist, "the chat is not a forum"
+//! when creating one elsewhere).
+//!
 //! Known differences from Telegram: webhooks may be plain HTTP on loopback; all sizes of a
 //! photo serve the original bytes; inline mode, payments, media groups and chat
 //! administration methods answer 404 "method not found" (and are recorded).
@@ -147,6 +152,8 @@ impl FakeUser {
 pub enum GroupKind {
     Group,
     Supergroup,
+    /// A supergroup with topics (`is_forum`): messages go to topics by `message_thread_id`.
+    Forum,
 }
 
 /// A group chat (for instance the staff chat).
@@ -172,6 +179,15 @@ impl FakeChat {
             id,
             title: title.into(),
             kind: GroupKind::Supergroup,
+        }
+    }
+
+    /// A supergroup with topics; the bot may create them with createForumTopic.
+    pub fn forum(id: i64, title: impl Into<String>) -> Self {
+        FakeChat {
+            id,
+            title: title.into(),
+            kind: GroupKind::Forum,
         }
     }
 }
@@ -313,6 +329,8 @@ pub struct BotMessage {
     pub photo: Option<SentFile>,
     pub edited: bool,
     pub reply_to_message_id: Option<i32>,
+    /// The forum topic the message was sent to.
+    pub thread_id: Option<i32>,
     /// The whole Message object as Telegram would return it.
     pub json: Value,
 }
@@ -535,6 +553,25 @@ impl FakeBotApi {
             ));
         };
         Ok(self.change(|state| state.user_message(chat_id, user, content, Clock::now())))
+    }
+
+    /// `user` writes `text` in a forum topic of a group added with [`Self::add_group`].
+    pub fn send_text_in_topic(
+        &self,
+        chat_id: i64,
+        thread_id: i32,
+        user: &FakeUser,
+        text: &str,
+    ) -> Result<i64, FakeError> {
+        let mut content = State::text_content(text);
+        content.insert("message_thread_id".into(), thread_id.into());
+        content.insert("is_topic_message".into(), true.into());
+        self.send_message_in_with(chat_id, user, Value::Object(content))
+    }
+
+    /// The forum topics of a chat: (message_thread_id, name), in order of creation.
+    pub fn topics(&self, chat_id: i64) -> Vec<(i32, String)> {
+        self.shared.lock().topics(chat_id)
     }
 
     /// The learner presses the inline button with `data` under the bot's message; the

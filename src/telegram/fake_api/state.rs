@@ -437,6 +437,8 @@ struct ChatState {
     /// Highest bot message id handed out by `next_bot_message`.
     cursor: i32,
     reply_keyboard: Option<(Vec<Vec<ReplyButton>>, bool)>,
+    /// Forum topics by message_thread_id (the id of the topic's service message).
+    topics: BTreeMap<i32, String>,
 }
 
 #[derive(Debug)]
@@ -853,6 +855,7 @@ impl State {
             blocked: false,
             cursor: 0,
             reply_keyboard: None,
+            topics: BTreeMap::new(),
         });
         chat.json = json;
         chat
@@ -873,9 +876,12 @@ impl State {
     pub fn ensure_group_chat(&mut self, chat: &FakeChat) {
         let kind = match chat.kind {
             GroupKind::Group => "group",
-            GroupKind::Supergroup => "supergroup",
+            GroupKind::Supergroup | GroupKind::Forum => "supergroup",
         };
-        let json = json!({ "id": chat.id, "title": chat.title, "type": kind });
+        let mut json = json!({ "id": chat.id, "title": chat.title, "type": kind });
+        if chat.kind == GroupKind::Forum {
+            json["is_forum"] = json!(true);
+        }
         self.ensure_chat(chat.id, json, ChatClass::Group);
     }
 
@@ -1179,6 +1185,93 @@ impl State {
         }
     }
 
+    fn is_forum(&self, chat_id: i64) -> bool {
+        self.chat(chat_id).json.get("is_forum") == Some(&json!(true))
+    }
+
+    /// The thread a message is sent to (`message_thread_id`), and whether it is a forum
+    /// topic. In a forum it must be a topic; elsewhere an existing message (a reply thread).
+    fn thread_target(
+        &self,
+        chat_id: i64,
+        p: &Map<String, Value>,
+    ) -> Result<Option<(i32, bool)>, ApiError> {
+        let Some(thread) = param_i64(p, "message_thread_id").filter(|t| *t != 0) else {
+            return Ok(None);
+        };
+        let thread =
+            i32::try_from(thread).map_err(|_| ApiError::bad_request("message thread not found"))?;
+        let chat = self.chat(chat_id);
+        if self.is_forum(chat_id) {
+            if chat.topics.contains_key(&thread) {
+                return Ok(Some((thread, true)));
+            }
+        } else if chat.class == ChatClass::Group && chat.messages.contains_key(&thread) {
+            return Ok(Some((thread, false)));
+        }
+        Err(ApiError::bad_request("message thread not found"))
+    }
+
+    fn create_forum_topic(
+        &mut self,
+        p: &Map<String, Value>,
+        clock: Clock,
+    ) -> Result<Value, ApiError> {
+        let chat_id = self.resolve_chat(p, "chat_id", true)?;
+        if !self.is_forum(chat_id) {
+            return Err(ApiError::bad_request("the chat is not a forum"));
+        }
+        let name = param_str(p, "name").unwrap_or_default();
+        if name.trim().is_empty() {
+            return Err(ApiError::bad_request("TOPIC_TITLE_EMPTY"));
+        }
+        if name.chars().count() > 128 {
+            return Err(ApiError::bad_request("TOPIC_TITLE_TOO_LONG"));
+        }
+        const COLORS: [i64; 6] = [7322096, 16766590, 13338331, 9367192, 16749490, 16478047];
+        let color = param_i64(p, "icon_color").unwrap_or(COLORS[0]);
+        if !COLORS.contains(&color) {
+            return Err(ApiError::bad_request("TOPIC_ICON_COLOR_INVALID"));
+        }
+        // The topic's id is the id of its service message, as in Telegram.
+        let thread_id = self.next_message_id(chat_id);
+        let created = json!({ "name": name, "icon_color": color });
+        let json = json!({
+            "message_id": thread_id,
+            "message_thread_id": thread_id,
+            "from": self.bot_user_json(),
+            "chat": self.chat(chat_id).json,
+            "date": clock.unix,
+            "is_topic_message": true,
+            "forum_topic_created": created,
+        });
+        let chat = self.chat_mut(chat_id);
+        chat.topics.insert(thread_id, name.clone());
+        chat.messages.insert(
+            thread_id,
+            StoredMessage {
+                json,
+                from_bot: true,
+                source: None,
+                reply_keyboard: None,
+                remove_keyboard: false,
+            },
+        );
+        Ok(json!({ "message_thread_id": thread_id, "name": name, "icon_color": color }))
+    }
+
+    pub fn topics(&self, chat_id: i64) -> Vec<(i32, String)> {
+        self.chats
+            .get(&chat_id)
+            .map(|c| {
+                c.topics
+                    .iter()
+                    .map(|(id, name)| (*id, name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn check_rate(&mut self, chat_id: i64, clock: Clock) -> Result<(), ApiError> {
         if !self.enforce_limits {
             return Ok(());
@@ -1200,6 +1293,7 @@ impl State {
         clock: Clock,
     ) -> Result<Value, ApiError> {
         let reply_to = self.reply_target(chat_id, p)?;
+        let thread = self.thread_target(chat_id, p)?;
         self.check_rate(chat_id, clock)?;
         let message_id = self.next_message_id(chat_id);
         let mut json = json!({
@@ -1210,6 +1304,12 @@ impl State {
         });
         if let Some(reply_to) = reply_to {
             json["reply_to_message"] = reply_to;
+        }
+        if let Some((thread_id, topic)) = thread {
+            json["message_thread_id"] = json!(thread_id);
+            if topic {
+                json["is_topic_message"] = json!(true);
+            }
         }
         if param_bool(p, "protect_content") {
             json["has_protected_content"] = json!(true);
@@ -1795,6 +1895,7 @@ impl State {
             "deleteMessages" => self.delete_messages(p),
             "answerCallbackQuery" => self.answer_callback_query(p),
             "getFile" => self.get_file(p),
+            "createForumTopic" => self.create_forum_topic(p, clock),
             "setMyCommands" => self.set_my_commands(p),
             "deleteMyCommands" => {
                 let key = self.command_key(p)?;
@@ -2053,6 +2154,10 @@ impl State {
             edited: json.get("edit_date").is_some(),
             reply_to_message_id: json
                 .pointer("/reply_to_message/message_id")
+                .and_then(Value::as_i64)
+                .map(|id| id as i32),
+            thread_id: json
+                .get("message_thread_id")
                 .and_then(Value::as_i64)
                 .map(|id| id as i32),
             json: json.clone(),
