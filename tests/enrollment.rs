@@ -230,7 +230,7 @@ async fn returned_document(db: TestDb) {
     let mut bot = TestBot::start(db, Options::default()).await;
     let user = masha();
     enroll(&mut bot, &user).await;
-    let alert = bot.wait_text(STAFF_CHAT, "Заявление на зачисление").await;
+    bot.wait_text(STAFF_CHAT, "Заявление на зачисление").await;
     let manager = FakeUser::new(MANAGER, "Ольга");
     bot.press_in(&manager, STAFF_CHAT, "↩️ Вернуть документ")
         .await;
