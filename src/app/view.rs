@@ -78,6 +78,7 @@ pub async fn enrollment_view(
         .collect();
     Ok(EnrollmentView {
         id: e.id,
+        order_id: order.as_ref().map_or(0, |o| o.id),
         order_status: match order.as_ref().map(|o| o.status.as_str()) {
             Some("paid") => OrderStatus::Paid,
             _ => OrderStatus::Pending,

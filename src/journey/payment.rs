@@ -95,7 +95,7 @@ pub fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
             Reply::text(tr!(
                 t,
                 "payment-link",
-                order = e.id,
+                order = e.order_id,
                 amount = &amount,
                 title = course_title(ctx, e)
             ))
@@ -105,13 +105,13 @@ pub fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
         Event::PaymentByTransfer { .. } => Outcome::stay(dialogue).say(Reply::text(tr!(
             t,
             "payment-transfer",
-            order = e.id,
+            order = e.order_id,
             amount = &amount,
             details = &ctx.school.bank_details,
             school_email = &ctx.school.email
         ))),
         Event::PaymentDemo { .. } => Outcome::stay(dialogue).say(
-            Reply::text(tr!(t, "payment-demo", order = e.id, amount = &amount)).button(
+            Reply::text(tr!(t, "payment-demo", order = e.order_id, amount = &amount)).button(
                 Button::action(
                     tr!(t, "btn-pay-demo", amount = &amount),
                     Action::DemoPay(e.id),

@@ -121,6 +121,7 @@ pub fn paid_enrollment() -> EnrollmentView {
         id: 5,
         course_id: "fgos".into(),
         group_id: "fgos-dec".into(),
+        order_id: 3,
         order_status: OrderStatus::Paid,
         amount_kopecks: 1_250_000,
         payment: None,

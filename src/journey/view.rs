@@ -70,6 +70,8 @@ pub struct EnrollmentView {
     pub id: i64,
     pub course_id: String,
     pub group_id: String,
+    /// The order's number as the learner and staff see it.
+    pub order_id: i64,
     pub order_status: OrderStatus,
     pub amount_kopecks: i64,
     pub payment: Option<PaymentView>,
