@@ -284,6 +284,8 @@ help =
     <b>Что я умею</b>
     /catalog — каталог курсов и запись
     /status — ваши курсы: на каком вы шаге и что дальше
+    /schedule — расписание занятий и ссылки на вебинары
+    /materials — материалы и записи прошедших занятий
     /cancel — прервать текущий вопрос (введённое сохранится)
     /help — эта справка
     /mydata — файл со всеми данными, которые мы о вас храним
@@ -855,3 +857,119 @@ broadcast-message =
     { $text }
 staff-printed-toast = Отмечено
 staff-printed = 🖨 Документ по зачислению № { $enrollment } напечатан ({ $staff }). Осталось отправить письмо и ввести трек-номер: /track { $id } номер.
+
+## Обучение: расписание, напоминания о вебинарах, материалы
+
+menu-schedule = 📅 Расписание
+command-schedule = Расписание занятий
+command-materials = Материалы и записи занятий
+btn-schedule = 📅 Расписание
+btn-materials = 🎓 Пройти обучение
+btn-lesson-materials = 📎 { $date } · { $topic }
+btn-change-tz = 🕒 Часовой пояс: { $zone }
+btn-join-webinar = ▶️ Войти на вебинар
+date-short = { $day } { $month ->
+    [1] января
+    [2] февраля
+    [3] марта
+    [4] апреля
+    [5] мая
+    [6] июня
+    [7] июля
+    [8] августа
+    [9] сентября
+    [10] октября
+    [11] ноября
+   *[12] декабря
+}
+lesson-when = { $weekday ->
+    [1] пн
+    [2] вт
+    [3] ср
+    [4] чт
+    [5] пт
+    [6] сб
+   *[7] вс
+}, { $date }, { $time }
+lesson-when-weekday = { $weekday ->
+    [1] пн
+    [2] вт
+    [3] ср
+    [4] чт
+    [5] пт
+    [6] сб
+   *[7] вс
+}, { $time }
+time-with-school = { $when } ({ $school_time } { $zone })
+tz-zone = { $offset ->
+    [2] Калининград
+    [3] Москва
+    [4] Самара
+    [5] Екатеринбург
+    [6] Омск
+    [7] Новосибирск
+    [8] Иркутск
+    [9] Якутск
+    [10] Владивосток
+    [11] Магадан
+   *[12] Камчатка
+} (UTC+{ $offset })
+tz-zone-other = { $name } (UTC{ $offset })
+tz-short = { $moscow ->
+    [yes] мск
+   *[no] UTC{ $offset }
+}
+tz-saved = Часовой пояс сохранён: { $zone }
+schedule-ask-tz =
+    В каком часовом поясе показывать время занятий?
+
+    Выберите свой — расписание и напоминания о вебинарах будут приходить по вашему времени. Сменить пояс можно в любой момент кнопкой под расписанием.
+schedule-no-courses = Расписание и материалы занятий появятся после зачисления на курс. Выберите курс в каталоге.
+schedule-not-enrolled = Расписание и материалы откроются после зачисления — когда заявление и документы будут отправлены. Что осталось сделать, подскажет /status.
+schedule-header =
+    📅 <b>Расписание занятий</b>
+    { $note }
+schedule-zone-same = Время указано по вашему часовому поясу: { $zone }.
+schedule-zone-other = Время указано по вашему часовому поясу: { $zone }; в скобках — время учебного центра ({ $school_zone }).
+schedule-group =
+    <b>{ $course }</b>
+    { $group }, { $dates }
+schedule-lesson-past = ✅ { $when } — { $topic }
+schedule-lesson-next = ▶️ <b>{ $when } — { $topic }</b>
+schedule-lesson-future = ▫️ { $when } — { $topic }
+schedule-no-lessons = Занятия группы ещё не внесены в расписание.
+schedule-materials-hint = ✅ — занятие прошло: материалы и запись — кнопками ниже и в разделе «Пройти обучение».
+materials-header =
+    🎓 <b>Пройти обучение</b>
+    Материалы и записи прошедших занятий.
+materials-group = <b>{ $course }</b> · { $group }
+materials-lesson =
+    <b>{ $when }</b> — { $topic }
+    { $links }
+materials-link = • <a href="{ $url }">{ $title }</a>
+materials-recording = • <a href="{ $url }">▶️ Запись занятия</a>
+materials-no-recording = • Запись занятия появится позже.
+materials-none-yet = Материалы появятся после первого занятия — { $when }.
+lesson-materials =
+    📎 <b>Материалы и запись занятия</b>
+    «{ $topic }», { $when }
+    Курс «{ $course }»
+
+    { $links }
+lesson-reminder =
+    🔔 <b>Скоро вебинар</b>
+    «{ $topic }»
+    Курс «{ $course }»
+    Начало: { $when }
+
+    { $note }
+lesson-reminder-started =
+    🔔 <b>Вебинар уже идёт</b> — подключайтесь.
+    «{ $topic }»
+    Курс «{ $course }»
+    Начало было: { $when }
+
+    { $note }
+reminder-note-personal = Кнопка ниже — ваша личная ссылка на вебинар, не пересылайте её. Ссылка работает только во время вебинара.
+reminder-note-general = Ссылка работает только во время вебинара.
+cli-jobs-planned = Расписание: запланировано заданий — { $scheduled }, отменено — { $cancelled }.

@@ -81,8 +81,20 @@ pub async fn import_catalog(store: &Store, file: &std::path::Path) -> anyhow::Re
     let catalog = crate::catalog::load_catalog(file)?;
     let mut tx = store.begin().await?;
     let report = crate::store::catalog::import(&mut tx, &catalog).await?;
+    // The lessons' reminders and materials notices change with the catalog, atomically.
+    let plan = crate::scheduler::plan_catalog(&mut tx, &catalog, chrono::Utc::now()).await?;
     tx.commit().await?;
     println!("{}", describe_import(&report, &file.display().to_string()));
+    let t = crate::texts::Texts::russian();
+    println!(
+        "{}",
+        crate::tr!(
+            t,
+            "cli-jobs-planned",
+            scheduled = plan.planned,
+            cancelled = plan.cancelled
+        )
+    );
     Ok(())
 }
 

@@ -76,6 +76,9 @@ pub struct TelegramSettings {
     pub webhook_secret: Option<SecretString>,
     /// The bot's username without @, for deep links in letters; read from getMe when empty.
     pub bot_username: String,
+    /// Telegram's flood limits: all chats together, and one group (the staff chat among them).
+    pub messages_per_second: usize,
+    pub group_messages_per_minute: usize,
 }
 
 impl Default for TelegramSettings {
@@ -91,6 +94,8 @@ impl Default for TelegramSettings {
             webhook_url: None,
             webhook_secret: None,
             bot_username: String::new(),
+            messages_per_second: 30,
+            group_messages_per_minute: 20,
         }
     }
 }

@@ -131,6 +131,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             .with_graceful_shutdown(async move { http_stop.cancelled().await })
             .await
     });
+    crate::scheduler::plan_on_start(&app).await?;
+    let scheduler = tokio::spawn(crate::scheduler::run(
+        app.clone(),
+        messenger.clone(),
+        stop.clone(),
+    ));
     let recheck = tokio::spawn(recheck_loop(
         app.clone(),
         messenger.clone(),
@@ -144,6 +150,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(9), running.stop()).await;
     let _ = http.await;
     let _ = recheck.await;
+    let _ = tokio::time::timeout(Duration::from_secs(20), scheduler).await;
     app.store.close().await;
     Ok(())
 }

@@ -47,6 +47,12 @@ pub async fn run(mut settings: Settings, db: PathBuf) -> anyhow::Result<()> {
     )?);
     let fake = FakeBotApi::start().await?;
     let running = crate::telegram::runner::start(app.clone(), fake.bot()).await?;
+    crate::scheduler::plan_on_start(&app).await?;
+    let scheduler = tokio::spawn(crate::scheduler::run(
+        app.clone(),
+        running.messenger.clone(),
+        running.workers.clone(),
+    ));
     let mut handled = running.handled.subscribe();
     let texts = Texts::russian();
     let user = FakeUser::new(1001, tr!(texts, "shell-user-name"));
@@ -131,6 +137,7 @@ pub async fn run(mut settings: Settings, db: PathBuf) -> anyhow::Result<()> {
         pending = Some(fake.send_text(&user, line));
     }
     running.stop().await;
+    let _ = scheduler.await;
     fake.shutdown().await;
     app.store.close().await;
     Ok(())

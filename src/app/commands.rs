@@ -78,8 +78,15 @@ pub async fn apply(
                 &format!("enrollment {enrollment}"),
             )
             .await?;
+            crate::scheduler::on_enrolled(tx, *enrollment, now).await?;
         }
         Command::AlertStaff(alert) => alerts::queue(app, tx, learner, alert, now).await?,
+        Command::SetTimezone { tz } => learners::set_timezone(tx, learner.id, tz, now).await?,
+        Command::CompleteJob(job) => {
+            if !store::jobs::complete(tx, job.id, &job.worker, now).await? {
+                return Ok(false);
+            }
+        }
         // Outside work runs after the transaction.
         Command::SendEmailCode { .. }
         | Command::ConfirmEmail { .. }

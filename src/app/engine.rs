@@ -8,7 +8,7 @@ use super::letters::QueuedLetter;
 use super::messenger::{Messenger, SendError};
 use super::outbox::{enqueue_letter, enqueue_telegram, QueuedTelegram};
 use super::{commands, view, App};
-use crate::journey::reply::{plain_text, Reply};
+use crate::journey::reply::{letter_text, Reply};
 use crate::journey::{self, Ctx, Dialogue, Effect, Input, Outcome};
 use crate::store::{conversations, learners, LearnerRecord};
 use crate::tr;
@@ -199,7 +199,7 @@ async fn queue_replies(
                         "letter-notice-subject",
                         school = &app.school.name
                     ),
-                    text: plain_text(&reply.text),
+                    text: letter_text(reply),
                     reply_to: None,
                     message_id: crate::email::smtp::new_message_id(
                         app.school_mailbox.rsplit('@').next().unwrap_or("localhost"),

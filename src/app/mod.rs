@@ -83,6 +83,10 @@ pub struct App {
     pub school_mailbox: String,
     /// The key that signs staff buttons, read from the database on first use.
     pub staff_key: tokio::sync::OnceCell<[u8; 32]>,
+    /// MTS Link for personal webinar links; `None` when `[webinar] token` is empty.
+    pub webinar: Option<Arc<crate::webinar::MtsLink>>,
+    /// Telegram's flood limits from `[telegram]`, kept by the messenger's rate limiter.
+    pub flood_limits: crate::telegram::limiter::Limits,
     catalog: RwLock<(Option<String>, Arc<Catalog>)>,
 }
 
@@ -126,7 +130,9 @@ impl App {
             files: files::DocumentFiles::new(settings.storage.documents_dir.clone(), &key),
             mail,
             school_mailbox: settings.school.email.clone(),
+            flood_limits: crate::telegram::limiter::Limits::from_settings(&settings.telegram),
             staff_key: tokio::sync::OnceCell::new(),
+            webinar: crate::scheduler::links::client(&settings.webinar),
             catalog: RwLock::new((None, Arc::new(Catalog::default()))),
         })
     }

@@ -2,6 +2,8 @@
 //! worker that delivers them with retries: letters by email, messages and files to Telegram.
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
@@ -50,6 +52,14 @@ pub enum QueuedTelegram {
 }
 
 impl QueuedTelegram {
+    /// The chat it goes to (the order of a chat's messages is kept).
+    pub fn chat_id(&self) -> i64 {
+        match self {
+            Self::Message { chat_id, .. } | Self::File { chat_id, .. } => *chat_id,
+            Self::InTopic { item, .. } => item.chat_id(),
+        }
+    }
+
     pub fn message(chat_id: i64, reply: &Reply) -> Self {
         Self::Message {
             chat_id,
@@ -117,22 +127,6 @@ pub async fn enqueue_letter(
     outbox::enqueue(conn, EMAIL, key, &store::to_json(letter), now).await
 }
 
-/// The least pause between two Telegram sends of this process: about 25 messages a second,
-/// under Telegram's 30 a second for a bot (a broadcast to a whole group spreads out).
-const TELEGRAM_SPACING: Duration = Duration::from_millis(40);
-
-async fn pace_telegram() {
-    static NEXT: std::sync::Mutex<Option<tokio::time::Instant>> = std::sync::Mutex::new(None);
-    let wait_until = {
-        let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
-        let now = tokio::time::Instant::now();
-        let slot = next.map_or(now, |n| n.max(now));
-        *next = Some(slot + TELEGRAM_SPACING);
-        slot
-    };
-    tokio::time::sleep_until(wait_until).await;
-}
-
 /// Seconds to wait before the n-th retry: 5 s, 10 s, 20 s … up to an hour.
 pub fn backoff(attempt: i64) -> i64 {
     (5_i64 << attempt.clamp(0, 10)).min(3600)
@@ -183,7 +177,18 @@ async fn deliver_telegram(
     }
 }
 
-/// Delivers what is due on one channel; returns how many items were handled.
+/// Claimed at once per channel, and how long they stay with this worker. Telegram's batch
+/// can take a while: the rate limiter holds a group chat to 20 messages a minute.
+const TELEGRAM_BATCH: i64 = 60;
+const TELEGRAM_LEASE_SECONDS: i64 = 300;
+const EMAIL_BATCH: i64 = 20;
+const EMAIL_LEASE_SECONDS: i64 = 120;
+/// Chats served side by side (the messenger's rate limiter sets the pace).
+const PARALLEL_CHATS: usize = 32;
+
+/// Delivers what is due on one channel; returns how many items were handled. Messages to
+/// one chat go one after another, in order; different chats go side by side; letters one
+/// at a time.
 pub async fn run_once(
     app: &App,
     messenger: &dyn Messenger,
@@ -192,55 +197,91 @@ pub async fn run_once(
     if channel == EMAIL && app.mail.is_none() {
         return Ok(0);
     }
+    let (batch, lease) = if channel == EMAIL {
+        (EMAIL_BATCH, EMAIL_LEASE_SECONDS)
+    } else {
+        (TELEGRAM_BATCH, TELEGRAM_LEASE_SECONDS)
+    };
     let now = app.now().timestamp();
     let items = {
         let mut conn = app.store.pool().acquire().await?;
-        outbox::claim(&mut conn, app.store.backend(), channel, now, 120, 20).await?
+        outbox::claim(&mut conn, app.store.backend(), channel, now, lease, batch).await?
     };
     let count = items.len();
+    let mut queues: Vec<(Option<i64>, Vec<store::OutboxItem>)> = Vec::new();
     for item in items {
-        let delivery = if channel == EMAIL {
-            match serde_json::from_str::<QueuedLetter>(&item.payload) {
-                Ok(letter) => match app
-                    .mail
-                    .as_ref()
-                    .expect("checked")
-                    .send(&letter.to_letter())
-                    .await
-                {
-                    Ok(()) => Delivery::Sent,
-                    Err(e) if e.is_transient() => Delivery::Retry(e.to_string()),
-                    Err(e) => Delivery::Fail(e.to_string()),
-                },
-                Err(e) => Delivery::Fail(format!("corrupt letter: {e}")),
+        let chat = (channel == TELEGRAM)
+            .then(|| serde_json::from_str::<QueuedTelegram>(&item.payload).ok())
+            .flatten()
+            .map(|m| m.chat_id());
+        match queues.iter_mut().find(|(c, _)| *c == chat) {
+            Some((_, queue)) => queue.push(item),
+            None => queues.push((chat, vec![item])),
+        }
+    }
+    let errors: Vec<anyhow::Error> = futures::stream::iter(queues)
+        .map(|(_, queue)| async move {
+            for item in queue {
+                // On a database error the rest of this chat's queue waits for the lease to
+                // run out, so its order is kept.
+                deliver_one(app, messenger, channel, item).await?;
             }
-        } else {
-            match serde_json::from_str::<QueuedTelegram>(&item.payload) {
-                Ok(msg) => {
-                    pace_telegram().await;
-                    deliver_telegram(app, messenger, &msg, None).await
-                }
-                Err(e) => Delivery::Fail(format!("corrupt message: {e}")),
-            }
-        };
-        let mut conn = app.store.pool().acquire().await?;
-        let now = app.now().timestamp();
-        match delivery {
-            Delivery::Sent => outbox::mark_sent(&mut conn, item.id, now).await?,
-            Delivery::Retry(why) if item.attempts < MAX_ATTEMPTS => {
-                tracing::warn!(channel, id = item.id, attempt = item.attempts, error = %why, "delivery failed, will retry");
-                outbox::retry_at(&mut conn, item.id, now + backoff(item.attempts), &why).await?
-            }
-            Delivery::Retry(why) | Delivery::Fail(why) => {
-                tracing::error!(channel, id = item.id, error = %why, "delivery failed for good");
-                outbox::mark_failed(&mut conn, item.id, &why).await?;
-                if channel == EMAIL {
-                    super::alerts::integration_failure(app, "smtp", &why).await;
-                }
+            Ok::<(), anyhow::Error>(())
+        })
+        .buffer_unordered(PARALLEL_CHATS)
+        .filter_map(|r| async move { r.err() })
+        .collect()
+        .await;
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(count),
+    }
+}
+
+async fn deliver_one(
+    app: &App,
+    messenger: &dyn Messenger,
+    channel: &str,
+    item: store::OutboxItem,
+) -> anyhow::Result<()> {
+    let delivery = if channel == EMAIL {
+        match serde_json::from_str::<QueuedLetter>(&item.payload) {
+            Ok(letter) => match app
+                .mail
+                .as_ref()
+                .expect("checked")
+                .send(&letter.to_letter())
+                .await
+            {
+                Ok(()) => Delivery::Sent,
+                Err(e) if e.is_transient() => Delivery::Retry(e.to_string()),
+                Err(e) => Delivery::Fail(e.to_string()),
+            },
+            Err(e) => Delivery::Fail(format!("corrupt letter: {e}")),
+        }
+    } else {
+        match serde_json::from_str::<QueuedTelegram>(&item.payload) {
+            Ok(msg) => deliver_telegram(app, messenger, &msg, None).await,
+            Err(e) => Delivery::Fail(format!("corrupt message: {e}")),
+        }
+    };
+    let mut conn = app.store.pool().acquire().await?;
+    let now = app.now().timestamp();
+    match delivery {
+        Delivery::Sent => outbox::mark_sent(&mut conn, item.id, now).await?,
+        Delivery::Retry(why) if item.attempts < MAX_ATTEMPTS => {
+            tracing::warn!(channel, id = item.id, attempt = item.attempts, error = %why, "delivery failed, will retry");
+            outbox::retry_at(&mut conn, item.id, now + backoff(item.attempts), &why).await?
+        }
+        Delivery::Retry(why) | Delivery::Fail(why) => {
+            tracing::error!(channel, id = item.id, error = %why, "delivery failed for good");
+            outbox::mark_failed(&mut conn, item.id, &why).await?;
+            if channel == EMAIL {
+                super::alerts::integration_failure(app, "smtp", &why).await;
             }
         }
     }
-    Ok(count)
+    Ok(())
 }
 
 /// Delivers the outbox until `shutdown`; wakes every second (queued items wait at most that).

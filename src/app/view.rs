@@ -45,6 +45,7 @@ pub async fn load(conn: &mut AnyConnection, learner: &LearnerRecord) -> Result<L
             .await?
             .unwrap_or_default(),
         enrollments: views,
+        timezone: learner.timezone.as_deref().and_then(|tz| tz.parse().ok()),
     })
 }
 

@@ -39,6 +39,16 @@ pub enum Action {
     StaffReturnDoc(i64),
     /// Staff: a signed staff action (`app::staff_auth` encodes, signs and checks it).
     Staff(String),
+    /// The learner's schedule.
+    Schedule,
+    /// Materials and recordings of past lessons («Пройти обучение»).
+    Materials,
+    /// One past lesson's materials.
+    LessonMaterials(String),
+    /// The learner's time zone, as its UTC offset in hours (Russia: 2 to 12).
+    TimeZone(u8),
+    /// Ask the time zone again.
+    ChangeTimeZone,
 }
 
 fn program_code(p: ProgramKind) -> char {
@@ -102,6 +112,11 @@ impl Action {
             Self::StaffReturn(e) => format!("sr:{e}"),
             Self::StaffReturnDoc(d) => format!("srd:{d}"),
             Self::Staff(token) => format!("!{token}"),
+            Self::Schedule => "sch".into(),
+            Self::Materials => "mat".into(),
+            Self::LessonMaterials(l) => format!("lm:{l}"),
+            Self::TimeZone(offset) => format!("tz:{offset}"),
+            Self::ChangeTimeZone => "tzc".into(),
         }
     }
 
@@ -150,6 +165,17 @@ impl Action {
             ["sa", e] => Self::StaffAccept(id(e)?),
             ["sr", e] => Self::StaffReturn(id(e)?),
             ["srd", d] => Self::StaffReturnDoc(id(d)?),
+            ["sch"] => Self::Schedule,
+            ["mat"] => Self::Materials,
+            ["lm", l] => Self::LessonMaterials(catalog_id(l)?),
+            ["tz", n] if n.len() <= 2 && !n.starts_with('0') => {
+                let offset: u8 = n.parse().ok()?;
+                if !(2..=12).contains(&offset) {
+                    return None;
+                }
+                Self::TimeZone(offset)
+            }
+            ["tzc"] => Self::ChangeTimeZone,
             _ => return None,
         })
     }
@@ -197,6 +223,13 @@ mod tests {
             Action::StaffReturn(5),
             Action::StaffReturnDoc(77),
             Action::Staff("a5.AbC-d_e9Xy".into()),
+            Action::Schedule,
+            Action::Materials,
+            Action::LessonMaterials("pk-fgos-2026-11-l1".into()),
+            Action::LessonMaterials("l".repeat(40)),
+            Action::TimeZone(2),
+            Action::TimeZone(12),
+            Action::ChangeTimeZone,
         ]
     }
 
@@ -232,6 +265,14 @@ mod tests {
             "!a5 b",
             "!a5/x",
             "enr:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "tz:1",
+            "tz:13",
+            "tz:03",
+            "tz:-3",
+            "tz:",
+            "lm:",
+            "lm:A1",
+            "sch:1",
         ] {
             assert_eq!(Action::parse(bad), None, "{bad:?}");
         }

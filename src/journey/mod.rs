@@ -20,6 +20,7 @@ pub mod payment;
 pub mod privacy;
 pub mod registration;
 pub mod reply;
+pub mod schedule;
 pub mod status;
 pub mod view;
 
@@ -117,6 +118,8 @@ pub enum Cmd {
     Catalog,
     MyData,
     Forget,
+    Schedule,
+    Materials,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +201,27 @@ pub enum Event {
     Forgotten {
         documents: usize,
     },
+    /// The scheduler's webinar reminder for one lesson: `link` is the learner's personal
+    /// link, or the group's general room when `personal` is false.
+    LessonReminder {
+        job: JobRef,
+        lesson_id: String,
+        link: String,
+        personal: bool,
+    },
+    /// The scheduler's notice that a lesson has ended: its materials and recording.
+    LessonEnded {
+        job: JobRef,
+        lesson_id: String,
+    },
+}
+
+/// The scheduler job an event comes from: the step that acts on it finishes the job in the
+/// same transaction ([`Command::CompleteJob`]), so a notice is queued exactly once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRef {
+    pub id: i64,
+    pub worker: String,
 }
 
 /// State changes and outside work, executed by the runtime. Commands marked as guards in
@@ -248,11 +272,21 @@ pub enum Command {
     ExportData,
     /// Withdraw consent and destroy personal data (contract records kept for their term).
     Forget,
+    /// The learner chose a time zone (an IANA name).
+    SetTimezone {
+        tz: String,
+    },
+    /// Guard: finishes the scheduler job behind this step; false when this worker no longer
+    /// holds it (its lease ran out and another worker took over).
+    CompleteJob(JobRef),
 }
 
 impl Command {
     pub fn is_guard(&self) -> bool {
-        matches!(self, Self::MarkPaid { .. } | Self::Submit { .. })
+        matches!(
+            self,
+            Self::MarkPaid { .. } | Self::Submit { .. } | Self::CompleteJob(_)
+        )
     }
 
     /// Commands that call outside services: run after the step is committed, their result
@@ -413,6 +447,8 @@ pub fn step(ctx: &Ctx, dialogue: Dialogue, input: Input) -> Outcome {
         Input::Command(Cmd::Catalog) => Outcome::stay(dialogue).say(browse::sections(ctx)),
         Input::Command(Cmd::MyData) => privacy::my_data(dialogue),
         Input::Command(Cmd::Forget) => privacy::forget_request(ctx, dialogue),
+        Input::Command(Cmd::Schedule) => schedule::open(ctx, dialogue),
+        Input::Command(Cmd::Materials) => schedule::materials(ctx, dialogue),
         Input::Button(action) => button(ctx, dialogue, action),
         Input::BadButton => Outcome::stay(dialogue).toast(tr!(ctx.texts, "button-outdated")),
         Input::Text(text) => text_input(ctx, dialogue, text.trim()),
@@ -451,6 +487,11 @@ fn button(ctx: &Ctx, dialogue: Dialogue, action: Action) -> Outcome {
         A::ForgetConfirm => privacy::forget_confirmed(ctx),
         // Staff buttons are routed to the staff handler before the journey; one that
         // arrives here was pressed by a learner.
+        A::Schedule => schedule::open(ctx, dialogue),
+        A::Materials => schedule::materials(ctx, dialogue),
+        A::LessonMaterials(lesson) => schedule::lesson_materials(ctx, dialogue, &lesson),
+        A::TimeZone(offset) => schedule::choose_zone(ctx, dialogue, offset),
+        A::ChangeTimeZone => schedule::ask_zone(ctx, dialogue),
         A::StaffAccept(_) | A::StaffReturn(_) | A::StaffReturnDoc(_) | A::Staff(_) => {
             Outcome::stay(dialogue).toast(tr!(ctx.texts, "staff-only"))
         }
@@ -517,6 +558,9 @@ fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
         | E::ReviewAccepted { .. }
         | E::DocumentReturned { .. } => documents::on_event(ctx, dialogue, event),
         E::Forgotten { documents } => privacy::forgotten(ctx, documents),
+        E::LessonReminder { .. } | E::LessonEnded { .. } => {
+            schedule::on_event(ctx, dialogue, event)
+        }
     }
 }
 

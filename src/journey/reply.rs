@@ -87,6 +87,43 @@ pub fn plain_text(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// A reply as the text of a letter: links keep their addresses («Запись (https://…)») and
+/// URL buttons become lines «label: address», which a letter could not show otherwise.
+pub fn letter_text(reply: &Reply) -> String {
+    let mut html = String::with_capacity(reply.text.len());
+    let mut rest = reply.text.as_str();
+    while let Some(start) = rest.find("<a href=\"") {
+        let after = &rest[start + 9..];
+        let parsed = after.find('"').and_then(|q| {
+            let url = &after[..q];
+            let body = &after[q..];
+            let open_end = body.find('>')?;
+            let inner = &body[open_end + 1..];
+            let close = inner.find("</a>")?;
+            Some((url, &inner[..close], &inner[close + 4..]))
+        });
+        let Some((url, label, tail)) = parsed else {
+            break;
+        };
+        html.push_str(&rest[..start]);
+        html.push_str(label);
+        if plain_text(label).trim() != plain_text(url).trim() {
+            html.push_str(" (");
+            html.push_str(url);
+            html.push(')');
+        }
+        rest = tail;
+    }
+    html.push_str(rest);
+    let mut text = plain_text(&html);
+    for button in reply.all_buttons() {
+        if let Button::Url { label, url } = button {
+            text.push_str(&format!("\n\n{label}: {url}"));
+        }
+    }
+    text
+}
+
 /// Escapes text for Telegram HTML.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -111,5 +148,25 @@ mod tests {
         let raw = "ООО «Центр» <b>&</b> \"x\"";
         assert_eq!(plain_text(&escape(raw)), raw);
         assert_eq!(plain_text("<b>Курс</b> &amp; ещё"), "Курс & ещё");
+    }
+
+    #[test]
+    fn letters_keep_link_addresses_and_url_buttons() {
+        let reply = Reply::text(
+            "<b>Материалы</b>\n• <a href=\"https://e.org/a?x=1&amp;y=2\">Презентация</a>\n\
+             • <a href=\"https://e.org/b\">https://e.org/b</a>",
+        )
+        .button(Button::url(
+            "▶️ Войти на вебинар",
+            "https://my.mts-link.ru/j/1",
+        ))
+        .button(Button::action("Статус", Action::Status));
+        assert_eq!(
+            letter_text(&reply),
+            "Материалы\n• Презентация (https://e.org/a?x=1&y=2)\n• https://e.org/b\n\n\
+             ▶️ Войти на вебинар: https://my.mts-link.ru/j/1"
+        );
+        // Broken markup does not panic; plain text survives.
+        assert_eq!(letter_text(&Reply::text("Текст <a href=\"x")), "Текст ");
     }
 }

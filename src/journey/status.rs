@@ -116,6 +116,9 @@ pub fn status(ctx: &Ctx) -> Reply {
     for b in buttons {
         reply = reply.button(b);
     }
+    if learner.enrollments.iter().any(|e| e.enrolled) {
+        reply = reply.row(super::schedule::studying_buttons(ctx));
+    }
     reply
 }
 

@@ -103,6 +103,7 @@ pub fn newcomer() -> LearnerView {
         pending_code: None,
         previous_form: Default::default(),
         enrollments: Vec::new(),
+        timezone: None,
     }
 }
 

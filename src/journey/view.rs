@@ -104,6 +104,8 @@ pub struct LearnerView {
     /// Fields of the learner's last completed application, to prefill a new one.
     pub previous_form: BTreeMap<String, String>,
     pub enrollments: Vec<EnrollmentView>,
+    /// The time zone the learner chose; `None`: not asked yet (the school's is used).
+    pub timezone: Option<chrono_tz::Tz>,
 }
 
 impl LearnerView {

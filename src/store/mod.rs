@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod learners;
 pub mod outbox;
 pub mod privacy;
+pub mod schedule;
 pub mod staff;
 
 pub use audit::AuditEntry;

@@ -1,5 +1,7 @@
 //! [`Messenger`] over the Telegram Bot API (teloxide): replies become messages with inline
-//! keyboards in Telegram HTML; 429 answers are waited out, other failures classified.
+//! keyboards in Telegram HTML; new messages wait for a place under Telegram's flood limits
+//! ([`RateLimiter`]), 429 answers are waited out, other failures classified.
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,6 +17,7 @@ use teloxide::types::{
 };
 use teloxide::{ApiError, RequestError};
 
+use super::limiter::RateLimiter;
 use crate::app::messenger::{Messenger, SendError};
 use crate::journey::reply::{Button, Reply};
 use crate::texts::Texts;
@@ -28,6 +31,7 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(30);
 pub struct TelegramMessenger {
     bot: Bot,
     menu: KeyboardMarkup,
+    limiter: Arc<RateLimiter>,
 }
 
 /// The main menu under the input field.
@@ -37,7 +41,10 @@ pub fn main_menu(t: &Texts) -> KeyboardMarkup {
             KeyboardButton::new(tr!(t, "menu-catalog")),
             KeyboardButton::new(tr!(t, "menu-status")),
         ],
-        vec![KeyboardButton::new(tr!(t, "menu-help"))],
+        vec![
+            KeyboardButton::new(tr!(t, "menu-schedule")),
+            KeyboardButton::new(tr!(t, "menu-help")),
+        ],
     ])
     .resize_keyboard()
     .persistent()
@@ -86,22 +93,30 @@ fn classify(e: RequestError) -> SendError {
     }
 }
 
-/// Runs a request, waiting out flood control (429 `retry_after`) a few times.
-async fn with_flood_wait<T, F, Fut>(mut call: F) -> Result<T, SendError>
+/// Runs a request, waiting out flood control (429 `retry_after`) a few times; the pause holds
+/// every other message back too. A 429 means the message was not taken, so trying again
+/// cannot duplicate it.
+async fn with_flood_wait<T, F, Fut>(limiter: &RateLimiter, mut call: F) -> Result<T, SendError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, RequestError>>,
 {
-    for _ in 0..3 {
+    let mut waits = 0;
+    loop {
         match call().await {
-            Err(RequestError::RetryAfter(s)) if s.duration() <= MAX_INLINE_WAIT => {
+            Err(RequestError::RetryAfter(s)) => {
+                limiter.pause_for(s.duration());
+                if waits == 3 || s.duration() > MAX_INLINE_WAIT {
+                    // The caller (the outbox) tries again later.
+                    return Err(classify(RequestError::RetryAfter(s)));
+                }
+                waits += 1;
                 tracing::warn!(seconds = s.seconds(), "Telegram flood control; waiting");
                 tokio::time::sleep(s.duration()).await;
             }
             other => return other.map_err(classify),
         }
     }
-    call().await.map_err(classify)
 }
 
 impl TelegramMessenger {
@@ -109,7 +124,18 @@ impl TelegramMessenger {
         Self {
             bot,
             menu: main_menu(texts),
+            limiter: Arc::new(RateLimiter::default()),
         }
+    }
+
+    /// Sends under this limiter instead (several instances share Telegram's quota).
+    pub fn with_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = limiter;
+        self
+    }
+
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.limiter
     }
 
     pub fn bot(&self) -> &Bot {
@@ -149,9 +175,10 @@ impl Messenger for TelegramMessenger {
         reply: &Reply,
     ) -> Result<i32, SendError> {
         let markup = self.markup(reply);
+        let _place = self.limiter.acquire(chat_id).await;
         let call = |thread: Option<i32>| {
             let markup = markup.clone();
-            with_flood_wait(move || {
+            with_flood_wait(&self.limiter, move || {
                 let mut req = self
                     .bot
                     .send_message(ChatId(chat_id), reply.text.clone())
@@ -176,7 +203,7 @@ impl Messenger for TelegramMessenger {
 
     async fn edit(&self, chat_id: i64, message_id: i32, reply: &Reply) -> Result<(), SendError> {
         let keyboard = inline_keyboard(reply);
-        with_flood_wait(|| {
+        with_flood_wait(&self.limiter, || {
             let mut req = self
                 .bot
                 .edit_message_text(ChatId(chat_id), MessageId(message_id), reply.text.clone())
@@ -193,7 +220,7 @@ impl Messenger for TelegramMessenger {
 
     async fn answer_button(&self, callback_id: &str, text: Option<&str>) -> Result<(), SendError> {
         let id = teloxide::types::CallbackQueryId(callback_id.to_owned());
-        with_flood_wait(|| {
+        with_flood_wait(&self.limiter, || {
             let mut req = self.bot.answer_callback_query(id.clone());
             if let Some(t) = text {
                 req = req.text(t.chars().take(200).collect::<String>());
@@ -223,9 +250,10 @@ impl Messenger for TelegramMessenger {
         bytes: Vec<u8>,
         caption: &str,
     ) -> Result<i32, SendError> {
+        let _place = self.limiter.acquire(chat_id).await;
         let call = |thread: Option<i32>| {
             let bytes = bytes.clone();
-            with_flood_wait(move || {
+            with_flood_wait(&self.limiter, move || {
                 let mut req = self
                     .bot
                     .send_document(
@@ -256,7 +284,8 @@ impl Messenger for TelegramMessenger {
         thread_id: Option<i32>,
         text: &str,
     ) -> Result<i32, SendError> {
-        let sent = with_flood_wait(|| {
+        let _place = self.limiter.acquire(chat_id).await;
+        let sent = with_flood_wait(&self.limiter, || {
             let mut req = self
                 .bot
                 .send_message(ChatId(chat_id), text.to_owned())
@@ -271,7 +300,7 @@ impl Messenger for TelegramMessenger {
     }
 
     async fn download(&self, file_id: &str, max_bytes: u64) -> Result<Vec<u8>, SendError> {
-        let file = with_flood_wait(|| {
+        let file = with_flood_wait(&self.limiter, || {
             let req = self.bot.get_file(FileId(file_id.to_owned()));
             async move { req.await }
         })

@@ -71,6 +71,8 @@ pub fn text_input(app: &App, text: &str) -> Input {
             "catalog" => Input::Command(Cmd::Catalog),
             "mydata" => Input::Command(Cmd::MyData),
             "forget" => Input::Command(Cmd::Forget),
+            "schedule" => Input::Command(Cmd::Schedule),
+            "materials" => Input::Command(Cmd::Materials),
             _ => Input::Text(text.to_owned()),
         };
     }
@@ -80,6 +82,8 @@ pub fn text_input(app: &App, text: &str) -> Input {
         Input::Command(Cmd::Status)
     } else if text == tr!(t, "menu-help") {
         Input::Command(Cmd::Help)
+    } else if text == tr!(t, "menu-schedule") {
+        Input::Command(Cmd::Schedule)
     } else {
         Input::Text(text.to_owned())
     }

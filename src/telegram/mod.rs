@@ -3,5 +3,6 @@
 pub mod bot;
 pub mod fake_api;
 pub mod handlers;
+pub mod limiter;
 pub mod runner;
 pub mod staff_setup;

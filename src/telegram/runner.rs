@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::bot::TelegramMessenger;
 use super::handlers::{schema, Handled};
+use super::limiter::RateLimiter;
 use crate::app::{outbox, App, Messenger};
 use crate::tr;
 
@@ -44,6 +45,8 @@ pub fn learner_commands(app: &App) -> Vec<BotCommand> {
         BotCommand::new("start", tr!(t, "command-start")),
         BotCommand::new("catalog", tr!(t, "command-catalog")),
         BotCommand::new("status", tr!(t, "command-status")),
+        BotCommand::new("schedule", tr!(t, "command-schedule")),
+        BotCommand::new("materials", tr!(t, "command-materials")),
         BotCommand::new("help", tr!(t, "command-help")),
         BotCommand::new("cancel", tr!(t, "command-cancel")),
         BotCommand::new("mydata", tr!(t, "command-mydata")),
@@ -74,7 +77,10 @@ where
     if let Err(e) = super::staff_setup::prepare_topics(&app, &bot).await {
         tracing::warn!(error = %e, "staff forum topics");
     }
-    let messenger = Arc::new(TelegramMessenger::new(bot.clone(), &app.texts));
+    let messenger = Arc::new(
+        TelegramMessenger::new(bot.clone(), &app.texts)
+            .with_limiter(Arc::new(RateLimiter::new(app.flood_limits))),
+    );
     let (handled, _) = tokio::sync::broadcast::channel(1024);
     let mut dispatcher = Dispatcher::builder(bot, schema())
         .dependencies(dptree::deps![

@@ -74,6 +74,12 @@ fn settings(env: &[(String, String)], docs: &std::path::Path, db: &TestDb) -> Se
             "UCHBOT_STORAGE__ENCRYPTION_KEY".to_owned(),
             TEST_KEY.to_owned(),
         ),
+        // Scripts talk to the staff chat faster than Telegram's 20 a minute per group; the
+        // fake does not enforce it unless asked, and the limiter has tests of its own.
+        (
+            "UCHBOT_TELEGRAM__GROUP_MESSAGES_PER_MINUTE".to_owned(),
+            "6000".to_owned(),
+        ),
         (
             "UCHBOT_TELEGRAM__STAFF_USER_IDS".to_owned(),
             format!("[{MANAGER}]"),
@@ -89,6 +95,11 @@ fn settings(env: &[(String, String)], docs: &std::path::Path, db: &TestDb) -> Se
 
 impl TestBot {
     pub async fn start(db: TestDb, options: Options) -> TestBot {
+        // `RUST_LOG=uchbot=debug cargo test …` shows what the bot did.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let docs = tempfile::tempdir().unwrap();
         let fake = FakeBotApi::start().await.expect("fake Bot API");
         fake.add_group(&uchbot::telegram::fake_api::FakeChat::supergroup(

@@ -1,4 +1,6 @@
 #![allow(dead_code)]
 pub mod bot;
 pub mod db;
+pub mod fanout;
 pub mod journeys;
+pub mod mts_link_fake;

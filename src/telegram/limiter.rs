@@ -1,0 +1,361 @@
+//! Keeps outgoing messages within Telegram's flood limits: about 30 messages a second overall,
+//! one a second in a private chat (a short burst passes), 20 a minute in a group.
+//!
+//! Telegram counts a message when it handles it, which is some time after we send it. A
+//! limiter that counts send times can be fooled by that delay (two requests sent 34 ms apart
+//! may arrive 30 ms apart), so this one counts a message from the moment its answer came
+//! back — never earlier than Telegram handled it — and counts messages still in flight as
+//! if they had just been handled. Then no window Telegram looks at can hold more messages
+//! than allowed, whatever the network does; the price is the round trip, which is small next
+//! to a second.
+//!
+//! A 429 answer blocks every chat for its `retry_after` ([`RateLimiter::pause_for`]).
+//!
+//! The limits hold per process: several instances behind one bot share Telegram's quota and
+//! should be given a share each ([`Limits::scaled`]).
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// At most `count` messages in any `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub count: usize,
+    pub period: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub overall: Window,
+    /// Private chats: 3 in 3 s gives a burst of three, then one a second.
+    pub private_chat: Window,
+    /// Groups and supergroups (negative chat ids), the staff chat among them.
+    pub group_chat: Window,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            overall: Window {
+                count: 30,
+                period: Duration::from_secs(1),
+            },
+            private_chat: Window {
+                count: 3,
+                period: Duration::from_secs(3),
+            },
+            group_chat: Window {
+                count: 20,
+                period: Duration::from_secs(60),
+            },
+        }
+    }
+}
+
+impl Limits {
+    /// The limits from `[telegram]` (messages a second overall, a minute per group).
+    pub fn from_settings(settings: &crate::config::TelegramSettings) -> Self {
+        let mut limits = Self::default();
+        limits.overall.count = settings.messages_per_second.max(1);
+        limits.group_chat.count = settings.group_messages_per_minute.max(1);
+        limits
+    }
+
+    /// The overall share of one of `instances` processes sending for the same bot.
+    pub fn scaled(instances: usize) -> Self {
+        let mut limits = Self::default();
+        limits.overall.count = (limits.overall.count / instances.max(1)).max(1);
+        limits
+    }
+}
+
+/// The accounting of one window: messages in flight, and when finished ones came back.
+#[derive(Debug, Default)]
+struct Ledger {
+    in_flight: usize,
+    finished: VecDeque<Instant>,
+}
+
+/// When a new message may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Room {
+    Now,
+    At(Instant),
+    /// Full of messages still in flight: when one comes back.
+    AfterAnswer,
+}
+
+impl Ledger {
+    fn forget_before(&mut self, now: Instant, period: Duration) {
+        while self
+            .finished
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= period)
+        {
+            self.finished.pop_front();
+        }
+    }
+
+    fn room(&mut self, window: Window, now: Instant) -> Room {
+        self.forget_before(now, window.period);
+        let used = self.in_flight + self.finished.len();
+        if used < window.count {
+            return Room::Now;
+        }
+        // The (used - count)-th finished message leaving the window makes room for one.
+        match self.finished.get(used - window.count) {
+            Some(t) => Room::At(*t + window.period),
+            None => Room::AfterAnswer,
+        }
+    }
+
+    fn finish(&mut self, at: Instant) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let pos = self.finished.partition_point(|t| *t <= at);
+        self.finished.insert(pos, at);
+    }
+
+    fn idle(&mut self, now: Instant, period: Duration) -> bool {
+        self.forget_before(now, period);
+        self.in_flight == 0 && self.finished.is_empty()
+    }
+}
+
+fn later(a: Room, b: Room) -> Room {
+    match (a, b) {
+        (Room::AfterAnswer, _) | (_, Room::AfterAnswer) => Room::AfterAnswer,
+        (Room::At(x), Room::At(y)) => Room::At(x.max(y)),
+        (Room::At(x), Room::Now) | (Room::Now, Room::At(x)) => Room::At(x),
+        (Room::Now, Room::Now) => Room::Now,
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    overall: Ledger,
+    chats: HashMap<i64, Ledger>,
+    paused_until: Option<Instant>,
+}
+
+/// Shared by every sender of one bot.
+#[derive(Debug)]
+pub struct RateLimiter {
+    limits: Limits,
+    state: Mutex<State>,
+    answered: Notify,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        Self::new(Limits::default())
+    }
+}
+
+/// Holds a message's place in the windows while it is sent; dropping it marks the answer.
+#[must_use = "the place is given back when the permit is dropped"]
+pub struct Permit<'a> {
+    limiter: &'a RateLimiter,
+    chat_id: i64,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let now = Instant::now();
+        {
+            let mut state = self.limiter.lock();
+            state.overall.finish(now);
+            if let Some(chat) = state.chats.get_mut(&self.chat_id) {
+                chat.finish(now);
+            }
+        }
+        self.limiter.answered.notify_waiters();
+    }
+}
+
+impl RateLimiter {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            state: Mutex::new(State::default()),
+            answered: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn chat_window(&self, chat_id: i64) -> Window {
+        if chat_id < 0 {
+            self.limits.group_chat
+        } else {
+            self.limits.private_chat
+        }
+    }
+
+    /// Takes a place for a message to `chat_id` if one is free now; otherwise says when.
+    fn try_take(&self, chat_id: i64, now: Instant) -> Room {
+        let window = self.chat_window(chat_id);
+        let mut state = self.lock();
+        if let Some(until) = state.paused_until.filter(|t| *t > now) {
+            return Room::At(until);
+        }
+        if state.chats.len() > 4096 {
+            let period = self.limits.group_chat.period;
+            state.chats.retain(|_, l| !l.idle(now, period));
+        }
+        let overall = state.overall.room(self.limits.overall, now);
+        let chat = state.chats.entry(chat_id).or_default().room(window, now);
+        let room = later(overall, chat);
+        if room == Room::Now {
+            state.overall.in_flight += 1;
+            state
+                .chats
+                .get_mut(&chat_id)
+                .expect("entry made above")
+                .in_flight += 1;
+        }
+        room
+    }
+
+    /// Waits for a place for one message to `chat_id`. Hold the permit until the answer.
+    pub async fn acquire(&self, chat_id: i64) -> Permit<'_> {
+        loop {
+            let answered = self.answered.notified();
+            tokio::pin!(answered);
+            answered.as_mut().enable();
+            match self.try_take(chat_id, Instant::now()) {
+                Room::Now => {
+                    return Permit {
+                        limiter: self,
+                        chat_id,
+                    }
+                }
+                Room::At(at) => {
+                    tracing::debug!(
+                        chat_id,
+                        wait_ms = at.saturating_duration_since(Instant::now()).as_millis() as u64,
+                        "limiter: waiting"
+                    );
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(at) => {}
+                        _ = &mut answered => {}
+                    }
+                }
+                Room::AfterAnswer => {
+                    tracing::debug!(chat_id, "limiter: waiting for an answer");
+                    answered.await
+                }
+            }
+        }
+    }
+
+    /// Telegram answered 429: nothing goes out for `retry_after` (its flood control blocks
+    /// the whole bot).
+    pub fn pause_for(&self, retry_after: Duration) {
+        let until = Instant::now() + retry_after;
+        let mut state = self.lock();
+        state.paused_until = Some(state.paused_until.map_or(until, |t| t.max(until)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn window(count: usize, ms: u64) -> Window {
+        Window {
+            count,
+            period: Duration::from_millis(ms),
+        }
+    }
+
+    #[test]
+    fn a_window_counts_messages_in_flight_and_answers_within_the_period() {
+        let w = window(2, 1000);
+        let mut ledger = Ledger::default();
+        let t0 = Instant::now();
+        assert_eq!(ledger.room(w, t0), Room::Now);
+        ledger.in_flight = 2;
+        assert_eq!(ledger.room(w, t0), Room::AfterAnswer);
+        ledger.finish(t0 + Duration::from_millis(100));
+        assert_eq!(
+            ledger.room(w, t0 + Duration::from_millis(150)),
+            Room::At(t0 + Duration::from_millis(1100))
+        );
+        ledger.finish(t0 + Duration::from_millis(120));
+        assert_eq!(
+            ledger.room(w, t0 + Duration::from_millis(1100)),
+            Room::Now,
+            "the first answer left the window"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn overall_pace_is_the_window_and_a_chat_gets_a_burst_then_one_a_second() {
+        let limiter = RateLimiter::default();
+        let start = Instant::now();
+        // 60 messages to 60 chats: 30 at once, the rest a second after the first answers.
+        for chat in 0..60 {
+            let _p = limiter.acquire(chat).await;
+        }
+        assert!(start.elapsed() >= Duration::from_secs(1));
+        assert!(start.elapsed() < Duration::from_millis(1100));
+
+        let limiter = RateLimiter::default();
+        let start = Instant::now();
+        let mut sent = Vec::new();
+        for _ in 0..6 {
+            let _p = limiter.acquire(777).await;
+            sent.push(start.elapsed().as_millis() / 100);
+        }
+        assert_eq!(sent, vec![0, 0, 0, 30, 30, 30]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_group_gets_twenty_a_minute_and_a_429_pauses_everyone() {
+        let limiter = RateLimiter::default();
+        let start = Instant::now();
+        for _ in 0..21 {
+            let _p = limiter.acquire(-100).await;
+        }
+        assert_eq!(start.elapsed().as_secs(), 60);
+
+        let limiter = RateLimiter::default();
+        limiter.pause_for(Duration::from_secs(5));
+        let start = Instant::now();
+        let _p = limiter.acquire(1).await;
+        assert_eq!(start.elapsed().as_secs(), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_senders_go_as_answers_come_back() {
+        let limiter = Arc::new(RateLimiter::new(Limits {
+            overall: window(2, 1000),
+            ..Limits::default()
+        }));
+        let a = limiter.acquire(1).await;
+        let b = limiter.acquire(2).await;
+        let waiting = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let _p = limiter.acquire(3).await;
+                started.elapsed()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drop(a);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(b);
+        // Room comes one period after the first answer, not after the request.
+        assert_eq!(waiting.await.unwrap().as_millis(), 1300);
+    }
+}
