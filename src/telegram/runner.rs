@@ -88,7 +88,14 @@ where
             messenger.clone(),
             handled.clone()
         ])
-        .default_handler(|_| async {})
+        .default_handler({
+            // Updates no branch takes (polls, reactions, …) are ignored, but observed too.
+            let handled = handled.clone();
+            move |update: Arc<Update>| {
+                let _ = handled.send(update.id.0 as i64);
+                async {}
+            }
+        })
         .error_handler(
             teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
                 "update handling failed",
