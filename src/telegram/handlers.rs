@@ -147,6 +147,12 @@ async fn on_message(
     msg: Message,
 ) -> HandlerResult {
     let result = route_message(&app, &messenger, &msg).await;
+    if result.is_err() && matches!(msg.chat.kind, ChatKind::Private(_)) {
+        // The database is away (or similar): the learner should know to try again.
+        use crate::app::Messenger as _;
+        let sorry = crate::journey::reply::Reply::text(tr!(app.texts, "technical-trouble"));
+        let _ = messenger.send(msg.chat.id.0, &sorry).await;
+    }
     let _ = handled.send(update.id.0 as i64);
     result.map_err(Into::into)
 }
@@ -232,6 +238,11 @@ async fn on_button(
     query: CallbackQuery,
 ) -> HandlerResult {
     let result = route_button(&app, &messenger, &query).await;
+    if result.is_err() {
+        use crate::app::Messenger as _;
+        let sorry = tr!(app.texts, "technical-trouble-short");
+        let _ = messenger.answer_button(&query.id.0, Some(&sorry)).await;
+    }
     let _ = handled.send(update.id.0 as i64);
     result.map_err(Into::into)
 }
