@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod email;
+pub mod fuzzing;
 pub mod http;
 pub mod journey;
 pub mod payments;

@@ -55,6 +55,7 @@ pub async fn handle(
 ) -> anyhow::Result<()> {
     let mut queue = VecDeque::from([input]);
     let mut answered = false;
+    let mut told_slow = false;
     let mut rounds = 0;
     while let Some(input) = queue.pop_front() {
         rounds += 1;
@@ -73,7 +74,8 @@ pub async fn handle(
         };
         deliver(app, messenger, &learner, origin, &outcome, &mut answered).await;
         for command in outcome.commands().filter(|c| c.is_external()) {
-            match commands::run_external(app, messenger, &learner, origin, command).await {
+            let work = commands::run_external(app, messenger, &learner, origin, command);
+            match tell_if_slow(app, messenger, origin, &mut told_slow, work).await {
                 Ok(Some(event)) => queue.push_back(Input::Event(event)),
                 Ok(None) => {}
                 Err(e) => tracing::error!(learner_id, error = %e, "command failed"),
@@ -84,6 +86,36 @@ pub async fn handle(
         let _ = messenger.answer_button(cb, None).await;
     }
     Ok(())
+}
+
+/// How long a learner waits on outside work (payment link, letter, download) before the bot
+/// says it is still on it.
+pub const PATIENCE: Duration = Duration::from_secs(3);
+
+/// Runs outside work; when it takes longer than [`PATIENCE`] in a conversation, tells the
+/// learner once that the answer is coming.
+async fn tell_if_slow<T>(
+    app: &App,
+    messenger: &dyn Messenger,
+    origin: &Origin,
+    told: &mut bool,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let chat = origin.chat_id.filter(|_| origin.interactive && !*told);
+    let Some(chat) = chat else {
+        return work.await;
+    };
+    tokio::pin!(work);
+    tokio::select! {
+        done = &mut work => return done,
+        _ = tokio::time::sleep(PATIENCE) => {}
+    }
+    *told = true;
+    let notice = Reply::text(tr!(app.texts, "still-working"));
+    if let Err(e) = messenger.send(chat, &notice).await {
+        tracing::warn!(error = %e, "still-working notice not delivered");
+    }
+    work.await
 }
 
 fn retryable(e: &crate::store::StoreError) -> bool {
@@ -249,29 +281,65 @@ async fn deliver(
     let Some(chat) = origin.chat_id.or(learner.tg_chat_id) else {
         return;
     };
+    // Once a reply had to be queued, the ones after it are queued too: their order stays.
+    let mut queueing = false;
     for effect in &outcome.effects {
-        let result = match effect {
-            Effect::Say(reply) => send_with_retry(messenger, chat, reply).await.map(|_| ()),
-            Effect::Edit(reply) => match origin.message_id {
-                Some(id) => match messenger.edit(chat, id, reply).await {
+        let reply = match effect {
+            Effect::Say(reply) | Effect::Edit(reply) => reply,
+            Effect::Toast(text) => {
+                if let Some(cb) = origin.callback_id.as_deref().filter(|_| !*answered) {
+                    *answered = true;
+                    if let Err(e) = messenger.answer_button(cb, Some(text)).await {
+                        tracing::warn!(learner_id = learner.id, error = %e, "toast not shown");
+                    }
+                }
+                continue;
+            }
+            Effect::Do(_) => continue,
+        };
+        let result = if queueing {
+            Err(SendError::Temporary("an earlier reply is queued".into()))
+        } else {
+            match (effect, origin.message_id) {
+                (Effect::Edit(_), Some(id)) => match messenger.edit(chat, id, reply).await {
                     Ok(()) => Ok(()),
                     // The message is too old or unchanged: say it anew.
                     Err(_) => send_with_retry(messenger, chat, reply).await.map(|_| ()),
                 },
-                None => send_with_retry(messenger, chat, reply).await.map(|_| ()),
-            },
-            Effect::Toast(text) => match origin.callback_id.as_deref() {
-                Some(cb) if !*answered => {
-                    *answered = true;
-                    messenger.answer_button(cb, Some(text)).await
-                }
-                _ => Ok(()),
-            },
-            Effect::Do(_) => Ok(()),
+                _ => send_with_retry(messenger, chat, reply).await.map(|_| ()),
+            }
         };
-        if let Err(e) = result {
-            tracing::error!(learner_id = learner.id, error = %e, "reply not delivered");
-            let _ = app;
+        match result {
+            Ok(()) => {}
+            // Telegram is away longer than the quick retries: the outbox keeps trying, with
+            // backoff, and delivers once it is back.
+            Err(SendError::Temporary(e)) => {
+                queueing = true;
+                tracing::warn!(learner_id = learner.id, error = %e, "reply queued for later");
+                if let Err(e) = queue_late_reply(app, learner, chat, reply).await {
+                    tracing::error!(learner_id = learner.id, error = %e, "reply lost");
+                }
+            }
+            Err(e) => {
+                tracing::error!(learner_id = learner.id, error = %e, "reply not delivered")
+            }
         }
     }
+}
+
+async fn queue_late_reply(
+    app: &App,
+    learner: &LearnerRecord,
+    chat: i64,
+    reply: &Reply,
+) -> crate::store::Result<()> {
+    let key = format!(
+        "late-reply:{}:{}",
+        learner.id,
+        uuid::Uuid::new_v4().simple()
+    );
+    let mut conn = app.store.pool().acquire().await?;
+    let ts = app.now().timestamp();
+    enqueue_telegram(&mut conn, &key, &QueuedTelegram::message(chat, reply), ts).await?;
+    Ok(())
 }

@@ -14,6 +14,7 @@ use crate::tr;
 
 pub mod action;
 pub mod application;
+pub mod bad_input;
 pub mod browse;
 pub mod documents;
 pub mod payment;
@@ -451,7 +452,13 @@ pub fn step(ctx: &Ctx, dialogue: Dialogue, input: Input) -> Outcome {
         Input::Command(Cmd::Materials) => schedule::materials(ctx, dialogue),
         Input::Button(action) => button(ctx, dialogue, action),
         Input::BadButton => Outcome::stay(dialogue).toast(tr!(ctx.texts, "button-outdated")),
-        Input::Text(text) => text_input(ctx, dialogue, text.trim()),
+        Input::Text(text) => {
+            let text = bad_input::clean(&text);
+            match bad_input::refuse_long(ctx, &dialogue, &text) {
+                Some(refusal) => refusal,
+                None => text_input(ctx, dialogue, text.trim()),
+            }
+        }
         Input::File(file) => documents::file(ctx, dialogue, file),
         Input::Unsupported => Outcome::stay(dialogue.clone()).say(unsupported(ctx, &dialogue)),
         Input::Event(event) => on_event(ctx, dialogue, event),

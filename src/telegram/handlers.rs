@@ -27,6 +27,29 @@ pub fn schema() -> Handler {
     dptree::entry()
         .branch(Update::filter_callback_query().endpoint(on_button))
         .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_edited_message().endpoint(on_edited_message))
+}
+
+/// An edit of a message already answered: the answer stands, so say how to correct it
+/// (in private chats only; edits elsewhere are not the learner's business with the bot).
+async fn on_edited_message(
+    app: Arc<App>,
+    messenger: Arc<TelegramMessenger>,
+    handled: Handled,
+    update: Update,
+    msg: Message,
+) -> HandlerResult {
+    use crate::app::Messenger as _;
+    let private = matches!(msg.chat.kind, ChatKind::Private(_));
+    let from_person = msg.from.as_ref().is_some_and(|u| !u.is_bot);
+    let result = if private && from_person {
+        let note = crate::journey::reply::Reply::text(tr!(app.texts, "edited-message-note"));
+        messenger.send(msg.chat.id.0, &note).await.map(|_| ())
+    } else {
+        Ok(())
+    };
+    let _ = handled.send(update.id.0 as i64);
+    result.map_err(Into::into)
 }
 
 fn display_name(user: &User) -> String {
@@ -124,6 +147,12 @@ async fn on_message(
     msg: Message,
 ) -> HandlerResult {
     let result = route_message(&app, &messenger, &msg).await;
+    if result.is_err() && matches!(msg.chat.kind, ChatKind::Private(_)) {
+        // The database is away (or similar): the learner should know to try again.
+        use crate::app::Messenger as _;
+        let sorry = crate::journey::reply::Reply::text(tr!(app.texts, "technical-trouble"));
+        let _ = messenger.send(msg.chat.id.0, &sorry).await;
+    }
     let _ = handled.send(update.id.0 as i64);
     result.map_err(Into::into)
 }
@@ -209,6 +238,11 @@ async fn on_button(
     query: CallbackQuery,
 ) -> HandlerResult {
     let result = route_button(&app, &messenger, &query).await;
+    if result.is_err() {
+        use crate::app::Messenger as _;
+        let sorry = tr!(app.texts, "technical-trouble-short");
+        let _ = messenger.answer_button(&query.id.0, Some(&sorry)).await;
+    }
     let _ = handled.send(update.id.0 as i64);
     result.map_err(Into::into)
 }
