@@ -137,6 +137,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         messenger.clone(),
         stop.clone(),
     ));
+    let mail_in = match crate::app::mail_in::from_settings(&settings) {
+        Some((poller, intake)) => Some(crate::app::mail_in::spawn(
+            app.clone(),
+            messenger.clone(),
+            poller,
+            intake,
+            stop.clone(),
+        )),
+        None => {
+            tracing::info!("imap.host is empty: the school's mailbox is not read");
+            None
+        }
+    };
     let recheck = tokio::spawn(recheck_loop(
         app.clone(),
         messenger.clone(),
@@ -150,6 +163,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(9), running.stop()).await;
     let _ = http.await;
     let _ = recheck.await;
+    if let Some(mail_in) = mail_in {
+        let _ = tokio::time::timeout(Duration::from_secs(10), mail_in).await;
+    }
     let _ = tokio::time::timeout(Duration::from_secs(20), scheduler).await;
     app.store.close().await;
     Ok(())
