@@ -446,7 +446,11 @@ impl MailIntake {
     ) -> anyhow::Result<()> {
         let app = &self.app;
         let raw_key = app.files.put(raw).await?;
-        let from = mail.from.as_ref().map(|f| f.address.clone()).unwrap_or_default();
+        let from = mail
+            .from
+            .as_ref()
+            .map(|f| f.address.clone())
+            .unwrap_or_default();
         let subject = mail.subject.clone().unwrap_or_default();
         let now = self.now();
         let mut tx = app.store.begin().await?;
@@ -655,7 +659,11 @@ impl MailSink for MailIntake {
         let fallback_id = format!("sha256:{}", sha256_hex(raw));
         let mail = match parse_incoming(raw, &self.settings.limits) {
             Ok(mail) => mail,
-            Err(e) => return self.record_only(refused(&fallback_id, &e.to_string())).await,
+            Err(e) => {
+                return self
+                    .record_only(refused(&fallback_id, &e.to_string()))
+                    .await
+            }
         };
         let message_id = mail.message_id.clone().unwrap_or(fallback_id);
         let seen = {

@@ -399,9 +399,15 @@ fn is_automatic(message: &Message<'_>) -> bool {
 pub fn is_robot_address(address: &str) -> bool {
     let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
     let local = local.to_ascii_lowercase();
-    ["mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply"]
-        .iter()
-        .any(|robot| local == *robot || local.starts_with(&format!("{robot}+")))
+    [
+        "mailer-daemon",
+        "postmaster",
+        "noreply",
+        "no-reply",
+        "do-not-reply",
+    ]
+    .iter()
+    .any(|robot| local == *robot || local.starts_with(&format!("{robot}+")))
 }
 
 /// The failed recipients of a delivery status notification, if this is one.

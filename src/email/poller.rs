@@ -26,8 +26,11 @@ use super::imap::{FetchedMessage, IdleOutcome, ImapError, ImapParams, ImapSessio
 pub trait MailSink: Send + Sync {
     /// The highest UID recorded under this UIDVALIDITY, and the UIDs recorded but not
     /// yet filed away on the server.
-    async fn resume_point(&self, mailbox: &str, uid_validity: u32)
-        -> anyhow::Result<(u32, Vec<u32>)>;
+    async fn resume_point(
+        &self,
+        mailbox: &str,
+        uid_validity: u32,
+    ) -> anyhow::Result<(u32, Vec<u32>)>;
     /// Handles one letter and records it; `Ok` once that is committed. Called again for
     /// the same UID after a crash: then it must do nothing.
     async fn ingest(
