@@ -805,3 +805,93 @@ on_both_backends! {
     bounces => bounces_mark_the_address_failing;
     forwarded => a_forwarded_letter_gives_its_nested_attachments;
 }
+
+// ------------------------------------------------------------ `uchbot serve`
+
+/// The real binary, configured by the environment as an operator would, reads the
+/// school's mailbox and answers through the real SMTP server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_reads_the_mailbox_and_answers_by_smtp() {
+    use std::process::{Command, Stdio};
+    let server = MailServer::start();
+    let fake = uchbot::telegram::fake_api::FakeBotApi::start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("uchbot.db").display());
+    let status = Command::new(env!("CARGO_BIN_EXE_uchbot"))
+        .args([
+            "catalog",
+            "import",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/dialogues/catalog.example.toml"
+            ),
+        ])
+        .env("UCHBOT_DATABASE__URL", &db)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_uchbot"))
+        .arg("serve")
+        .env("UCHBOT_TELEGRAM__TOKEN", fake.token())
+        .env("UCHBOT_TELEGRAM__API_URL", fake.url().to_string())
+        .env("UCHBOT_TELEGRAM__BOT_USERNAME", BOT_USERNAME)
+        .env("UCHBOT_DATABASE__URL", &db)
+        .env("UCHBOT_HTTP__BIND", format!("127.0.0.1:{port}"))
+        .env("UCHBOT_STORAGE__DOCUMENTS_DIR", dir.path().join("docs"))
+        .env("UCHBOT_STORAGE__ENCRYPTION_KEY", TEST_KEY)
+        .env("UCHBOT_SCHOOL__EMAIL", TEACH.address)
+        .env(
+            "UCHBOT_SMTP__URL",
+            format!("smtp://127.0.0.1:{}", server.smtp_port),
+        )
+        .env("UCHBOT_IMAP__HOST", "127.0.0.1")
+        .env("UCHBOT_IMAP__PORT", server.imap_port.to_string())
+        .env("UCHBOT_IMAP__TLS", "none")
+        .env("UCHBOT_IMAP__USERNAME", TEACH.address)
+        .env("UCHBOT_IMAP__PASSWORD", TEACH.password)
+        .env("UCHBOT_IMAP__PROCESSED_MAILBOX", PROCESSED)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    server.deliver(
+        TEACH.address,
+        &letter(OTHER_LEARNER.address, "Как записаться?", "Здравствуйте!"),
+    );
+    let answers = letters_to(&server, OTHER_LEARNER, "Ваше письмо получено", 1).await;
+    assert!(
+        answers[0].text.contains(BOT_USERNAME),
+        "{}",
+        answers[0].text
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut session = ImapSession::connect(&imap(&server, TEACH, PROCESSED))
+            .await
+            .unwrap();
+        let filed = session.select().await.map(|s| s.exists).unwrap_or(0);
+        let _ = session.logout().await;
+        if filed == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the letter was not filed away");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let started = Instant::now();
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    fake.shutdown().await;
+}

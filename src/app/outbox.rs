@@ -186,8 +186,10 @@ async fn deliver_telegram(
 /// can take a while: the rate limiter holds a group chat to 20 messages a minute.
 const TELEGRAM_BATCH: i64 = 60;
 const TELEGRAM_LEASE_SECONDS: i64 = 300;
-const EMAIL_BATCH: i64 = 20;
-const EMAIL_LEASE_SECONDS: i64 = 120;
+/// Letters go one at a time, each bounded by the mailer (3 × 30 s plus the upload): the
+/// lease outlasts a whole batch, so no other worker sends a letter twice meanwhile.
+const EMAIL_BATCH: i64 = 5;
+const EMAIL_LEASE_SECONDS: i64 = 900;
 /// Chats served side by side (the messenger's rate limiter sets the pace).
 const PARALLEL_CHATS: usize = 32;
 
