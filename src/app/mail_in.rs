@@ -24,7 +24,7 @@ use crate::config::{ImapTlsMode, Settings};
 use crate::email::imap::{FetchedMessage, ImapParams, ImapTls};
 use crate::email::parse::{DeliveryReport, RefusalReason};
 use crate::email::poller::{MailSink, PollerConfig};
-use crate::email::{dkim_or_dmarc_passed, parse_incoming, plus_token, reply_text};
+use crate::email::{examine, Examined};
 use crate::email::{IncomingMail, MailLimits};
 use crate::journey::mail::{classify, enrollment_for_documents};
 use crate::journey::{Event, Input, StaffAlert};
@@ -164,20 +164,12 @@ impl MailIntake {
         Ok(())
     }
 
-    async fn sender(&self, mail: &IncomingMail) -> anyhow::Result<Sender> {
+    async fn sender(&self, examined: &Examined) -> anyhow::Result<Sender> {
+        let mail = &examined.mail;
         let mut conn = self.app.store.pool().acquire().await?;
-        let local = self
-            .app
-            .school_mailbox
-            .split('@')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        for address in mail.to.iter().chain(&mail.cc) {
-            if let Some(token) = plus_token(&address.address, &local) {
-                if let Some(l) = learners::by_mail_token(&mut conn, &token).await? {
-                    return Ok(Sender::Learner(l));
-                }
+        for token in &examined.tokens {
+            if let Some(l) = learners::by_mail_token(&mut conn, token).await? {
+                return Ok(Sender::Learner(l));
             }
         }
         let thread: Vec<String> = mail
@@ -198,18 +190,11 @@ impl MailIntake {
             return Ok(Sender::Unknown);
         };
         match learners::by_email(&mut conn, &from.address).await? {
-            Some(l) if l.email_verified_at.is_some() => {
-                let proven = dkim_or_dmarc_passed(
-                    &mail.auth_results,
-                    &self.settings.trusted_authserv_id,
-                    from.domain(),
-                );
-                Ok(if proven {
-                    Sender::Learner(l)
-                } else {
-                    Sender::Unproven(l)
-                })
-            }
+            Some(l) if l.email_verified_at.is_some() => Ok(if examined.from_proven {
+                Sender::Learner(l)
+            } else {
+                Sender::Unproven(l)
+            }),
             _ => Ok(Sender::Unknown),
         }
     }
@@ -400,9 +385,9 @@ impl MailIntake {
         at: MailboxUid<'_>,
         message_id: &str,
         mail: &IncomingMail,
+        text: String,
         learner: &LearnerRecord,
     ) -> anyhow::Result<()> {
-        let text = reply_text(&mail.text);
         let subject = mail.subject.clone().unwrap_or_default();
         let mut record = MailRecord {
             at,
@@ -657,14 +642,26 @@ impl MailSink for MailIntake {
             return self.record_only(refused(&id, &reason)).await;
         };
         let fallback_id = format!("sha256:{}", sha256_hex(raw));
-        let mail = match parse_incoming(raw, &self.settings.limits) {
-            Ok(mail) => mail,
+        let local = self
+            .app
+            .school_mailbox
+            .split('@')
+            .next()
+            .unwrap_or_default();
+        let examined = match examine(
+            raw,
+            &self.settings.limits,
+            local,
+            &self.settings.trusted_authserv_id,
+        ) {
+            Ok(examined) => examined,
             Err(e) => {
                 return self
                     .record_only(refused(&fallback_id, &e.to_string()))
                     .await
             }
         };
+        let mail = &examined.mail;
         let message_id = mail.message_id.clone().unwrap_or(fallback_id);
         let seen = {
             let mut conn = self.app.store.pool().acquire().await?;
@@ -686,7 +683,7 @@ impl MailSink for MailIntake {
                 .await;
         }
         if let Some(report) = &mail.delivery_report {
-            return self.bounce(at, &message_id, &mail, report).await;
+            return self.bounce(at, &message_id, mail, report).await;
         }
         if mail.automatic {
             // Auto-replies, lists, robots: never answered (two robots would talk forever).
@@ -694,16 +691,17 @@ impl MailSink for MailIntake {
                 .record_only(plain(MailStatus::Ignored, Some("automatic letter")))
                 .await;
         }
-        match self.sender(&mail).await? {
+        match self.sender(&examined).await? {
             Sender::Learner(learner) => {
                 if mail.attachments.is_empty() && mail.refused.is_empty() {
-                    self.reply(at, &message_id, &mail, &learner).await
+                    let text = examined.reply.clone();
+                    self.reply(at, &message_id, mail, text, &learner).await
                 } else {
-                    self.documents(at, &message_id, &mail, &learner).await
+                    self.documents(at, &message_id, mail, &learner).await
                 }
             }
-            Sender::Unproven(learner) => self.hold(at, &message_id, &mail, raw, &learner).await,
-            Sender::Unknown => self.unknown(at, &message_id, &mail).await,
+            Sender::Unproven(learner) => self.hold(at, &message_id, mail, raw, &learner).await,
+            Sender::Unknown => self.unknown(at, &message_id, mail).await,
         }
     }
 

@@ -14,9 +14,9 @@ pub use imap::{
     MailboxState, PROCESSED_KEYWORD,
 };
 pub use parse::{
-    dkim_or_dmarc_passed, is_robot_address, parse_incoming, plus_token, reply_text, DeliveryReport,
-    FailedRecipient, IncomingAttachment, IncomingMail, MailAddress, MailLimits, ParseError,
-    RefusalReason, RefusedAttachment,
+    dkim_or_dmarc_passed, examine, is_robot_address, parse_incoming, plus_token, reply_text,
+    DeliveryReport, Examined, FailedRecipient, IncomingAttachment, IncomingMail, MailAddress,
+    MailLimits, ParseError, RefusalReason, RefusedAttachment,
 };
 pub use poller::{MailSink, PollerConfig};
 pub use smtp::{

@@ -174,6 +174,16 @@ const IGNORED_TYPES: [&str; 5] = [
 ];
 
 pub fn parse_incoming(raw: &[u8], limits: &MailLimits) -> Result<IncomingMail, ParseError> {
+    // mail-parser 0.11 panics on some malformed nestings ("Invalid part ID, could not find
+    // multipart": tests/fixtures/mail/damaged/). A letter anyone can send must not take
+    // the poller down: such a letter is unparsable, recorded and filed away.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parse_unguarded(raw, limits)
+    }))
+    .unwrap_or(Err(ParseError::Unparsable))
+}
+
+fn parse_unguarded(raw: &[u8], limits: &MailLimits) -> Result<IncomingMail, ParseError> {
     if raw.len() > limits.max_message_bytes {
         return Err(ParseError::TooLarge {
             size: raw.len(),
@@ -268,6 +278,46 @@ pub fn parse_incoming(raw: &[u8], limits: &MailLimits) -> Result<IncomingMail, P
             .collect(),
         automatic: is_automatic(&message),
         delivery_report: delivery_report(&message),
+    })
+}
+
+/// What the intake reads from a raw letter before it looks anything up: the letter, the
+/// reply tokens of its recipients, whether the trusted server vouches for its From, and
+/// the text of a reply without its quote. The entry point of ingestion for raw bytes
+/// (and of the fuzz target, `fuzz/`): pure, never panics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Examined {
+    pub mail: IncomingMail,
+    /// Plus-address tokens (`teach+<token>@…`) found in To and Cc, in order.
+    pub tokens: Vec<String>,
+    /// DKIM or DMARC passed for the From domain, per `trusted_authserv_id`.
+    pub from_proven: bool,
+    /// [`reply_text`] of the letter's text.
+    pub reply: String,
+}
+
+pub fn examine(
+    raw: &[u8],
+    limits: &MailLimits,
+    mailbox_local: &str,
+    trusted_authserv_id: &str,
+) -> Result<Examined, ParseError> {
+    let mail = parse_incoming(raw, limits)?;
+    let tokens = mail
+        .to
+        .iter()
+        .chain(&mail.cc)
+        .filter_map(|a| plus_token(&a.address, mailbox_local))
+        .collect();
+    let from_proven = mail.from.as_ref().is_some_and(|from| {
+        dkim_or_dmarc_passed(&mail.auth_results, trusted_authserv_id, from.domain())
+    });
+    let reply = reply_text(&mail.text);
+    Ok(Examined {
+        mail,
+        tokens,
+        from_proven,
+        reply,
     })
 }
 
@@ -526,6 +576,15 @@ pub fn reply_text(text: &str) -> String {
             || trimmed.ends_with("написала:"))
             && trimmed.len() < 300;
         if starts_quote || attribution {
+            // Clients put their «On …, X <x@y>:» line right above the quote.
+            if trimmed.starts_with('>') {
+                while kept.last().is_some_and(|l| l.trim().is_empty()) {
+                    kept.pop();
+                }
+                if kept.last().is_some_and(|l| l.trim_end().ends_with(':')) && kept.len() > 1 {
+                    kept.pop();
+                }
+            }
             break;
         }
         kept.push(line);
@@ -791,6 +850,20 @@ pub fn plus_token(address: &str, mailbox_local: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replies_lose_their_quotes_signatures_and_attributions() {
+        assert_eq!(
+            reply_text("Подтверждаю\n\nПт, 4 дек. 2026 г. в 10:00, Центр <t@s.ru>:\n> Проверьте\n"),
+            "Подтверждаю"
+        );
+        assert_eq!(
+            reply_text("Исправьте отчество:\nСергеевна\n-- \nМария"),
+            "Исправьте отчество:\nСергеевна"
+        );
+        assert_eq!(reply_text("123456\nOn Fri, X wrote:\n> a"), "123456");
+        assert_eq!(reply_text("> only a quote"), "");
+    }
 
     #[test]
     fn plus_tokens() {
