@@ -165,8 +165,15 @@ pub fn catalog_file(data: &[u8]) {
 
 /// A raw incoming letter, as the IMAP poller hands it over.
 pub fn email(data: &[u8]) {
-    let limits = crate::email::parse::MailLimits::for_document_scans();
-    let _ = crate::email::parse::parse_incoming(data, &limits);
+    let limits = crate::email::MailLimits::for_document_scans();
+    if let Ok(examined) = crate::email::examine(data, &limits, "teach", "mx.school.test") {
+        // The parts the intake reads next must hold together.
+        for attachment in &examined.mail.attachments {
+            assert!(attachment.bytes.len() <= limits.max_attachment_bytes);
+            assert!(!attachment.file_name.is_empty());
+        }
+        assert!(examined.mail.attachments.len() <= limits.max_attachments);
+    }
 }
 
 /// Any text through the splitter of long messages: every part fits when the text has no

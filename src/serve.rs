@@ -137,6 +137,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         messenger.clone(),
         stop.clone(),
     ));
+    let mail_in = match crate::app::mail_in::from_settings(&settings) {
+        Some((poller, intake)) => Some(crate::app::mail_in::spawn(
+            app.clone(),
+            messenger.clone(),
+            poller,
+            intake,
+            stop.clone(),
+        )),
+        None => {
+            tracing::info!("imap.host is empty: the school's mailbox is not read");
+            None
+        }
+    };
     let recheck = tokio::spawn(recheck_loop(
         app.clone(),
         messenger.clone(),
@@ -152,7 +165,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + SHUTDOWN_BUDGET;
     stop.cancel();
     let finished = tokio::time::timeout_at(deadline, async {
-        let _ = tokio::join!(running.stop(), http, recheck, scheduler);
+        let mail_in = async {
+            if let Some(mail_in) = mail_in {
+                let _ = mail_in.await;
+            }
+        };
+        let _ = tokio::join!(running.stop(), http, recheck, scheduler, mail_in);
     })
     .await;
     if finished.is_err() {

@@ -363,6 +363,9 @@ async fn render(
         }));
     }
     let card = card_button(app, signer, learner.id);
+    if let Some(rendered) = mail_alert(app, conn, learner, alert, card.clone()).await? {
+        return Ok(Some(rendered));
+    }
     if let StaffAlert::NewLearner = alert {
         let person = who(app, learner, None);
         return Ok(Some(Rendered {
@@ -651,6 +654,86 @@ async fn render(
         _ => return Ok(None),
     };
     Ok(Some(rendered))
+}
+
+/// Alerts of the email channel about a known learner: a question by email, a letter
+/// held because its sender is not proven.
+async fn mail_alert(
+    app: &App,
+    conn: &mut AnyConnection,
+    learner: &LearnerRecord,
+    alert: &StaffAlert,
+    card: Button,
+) -> store::Result<Option<Rendered>> {
+    if !matches!(
+        alert,
+        StaffAlert::QuestionByEmail { .. } | StaffAlert::LetterHeld { .. }
+    ) {
+        return Ok(None);
+    }
+    let t = &app.texts;
+    let person = who(app, learner, Some(person_name(conn, learner).await?));
+    let line = |what: String| {
+        tr!(
+            t,
+            "alert-line",
+            who = Html(person.clone()),
+            what = Html(what)
+        )
+    };
+    Ok(Some(match alert {
+        StaffAlert::QuestionByEmail {
+            enrollment,
+            subject: topic,
+            text,
+        } => {
+            let course = match enrollment {
+                Some(e) => subject(app, conn, *e)
+                    .await?
+                    .map(|s| tr!(t, "alert-line-course", course = &s.course, group = &s.group))
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            Rendered {
+                key: format!(
+                    "alert:mail-question:{}:{}",
+                    learner.id,
+                    short_hash(&format!("{topic}\n{text}"))
+                ),
+                kind: AlertKind::Mail,
+                summary: line(tr!(t, "alert-line-mail-question", subject = topic)),
+                reply: Reply::text(tr!(
+                    t,
+                    "alert-mail-question",
+                    who = Html(person.clone()),
+                    course = Html(course),
+                    subject = topic,
+                    text = text
+                ))
+                .button(card),
+                files: Vec::new(),
+            }
+        }
+        StaffAlert::LetterHeld {
+            letter,
+            from,
+            subject: topic,
+        } => Rendered {
+            key: format!("alert:mail-held:{letter}"),
+            kind: AlertKind::Mail,
+            summary: line(tr!(t, "alert-line-mail-held", from = from)),
+            reply: Reply::text(tr!(
+                t,
+                "alert-mail-held",
+                who = Html(person.clone()),
+                from = from,
+                subject = topic
+            ))
+            .button(card),
+            files: Vec::new(),
+        },
+        _ => return Ok(None),
+    }))
 }
 
 /// A form value as staff read it: education by name, empty optional fields said so.

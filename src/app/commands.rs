@@ -87,6 +87,11 @@ pub async fn apply(
                 return Ok(false);
             }
         }
+        Command::SortDocument { document, kind } => {
+            if !store::mail::sort_document(tx, learner.id, *document, kind.key()).await? {
+                return Ok(false);
+            }
+        }
         // Outside work runs after the transaction.
         Command::SendEmailCode { .. }
         | Command::ConfirmEmail { .. }
@@ -157,7 +162,12 @@ pub async fn run_external(
                     minutes = CODE_TTL_SECONDS / 60,
                     school = &app.school.name
                 ),
-                reply_to: None,
+                // Not yet the learner's verified address: the token finds them if they
+                // answer the letter (with the code, or a question).
+                reply_to: learner
+                    .mail_token
+                    .as_deref()
+                    .and_then(|token| super::mail_in::plus_address(&app.school_mailbox, token)),
                 message_id: crate::email::smtp::new_message_id(mail_domain(app)),
                 in_reply_to: None,
                 attachments: Vec::new(),

@@ -34,7 +34,7 @@ impl QueuedLetter {
             to_name: None,
             subject: self.subject.clone(),
             text: self.text.clone(),
-            html: None,
+            html: Some(html_of(&self.text)),
             reply_to: self.reply_to.clone(),
             message_id: self.message_id.clone(),
             in_reply_to: self.in_reply_to.clone(),
@@ -51,6 +51,37 @@ impl QueuedLetter {
                 .collect(),
         }
     }
+}
+
+/// The HTML alternative of a plain-text letter: paragraphs, line breaks and links.
+pub fn html_of(text: &str) -> String {
+    let mut html = String::from(
+        "<!DOCTYPE html><html lang=\"ru\"><head><meta charset=\"utf-8\"></head>\
+         <body style=\"font-family:sans-serif;font-size:15px;line-height:1.5\">",
+    );
+    for paragraph in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
+        let lines: Vec<String> = paragraph.lines().map(linkify).collect();
+        html.push_str("<p>");
+        html.push_str(&lines.join("<br>"));
+        html.push_str("</p>");
+    }
+    html.push_str("</body></html>");
+    html
+}
+
+/// One line escaped, with its http(s) addresses as links.
+fn linkify(line: &str) -> String {
+    line.split(' ')
+        .map(|word| {
+            let escaped = crate::journey::reply::escape(word);
+            if word.starts_with("https://") || word.starts_with("http://") {
+                format!("<a href=\"{escaped}\">{escaped}</a>")
+            } else {
+                escaped
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[async_trait]

@@ -17,6 +17,7 @@ pub mod commands;
 pub mod engine;
 pub mod files;
 pub mod letters;
+pub mod mail_in;
 pub mod messenger;
 pub mod outbox;
 pub mod payments;

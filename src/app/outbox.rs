@@ -124,7 +124,12 @@ pub async fn enqueue_letter(
     letter: &QueuedLetter,
     now: i64,
 ) -> store::Result<bool> {
-    outbox::enqueue(conn, EMAIL, key, &store::to_json(letter), now).await
+    let new = outbox::enqueue(conn, EMAIL, key, &store::to_json(letter), now).await?;
+    if new {
+        // Replies and bounces name this Message-ID: that is how they find the learner.
+        store::mail::record_sent(conn, &letter.message_id, &letter.to, now).await?;
+    }
+    Ok(new)
 }
 
 /// Seconds to wait before the n-th retry: 5 s, 10 s, 20 s … up to an hour.
@@ -181,8 +186,10 @@ async fn deliver_telegram(
 /// can take a while: the rate limiter holds a group chat to 20 messages a minute.
 const TELEGRAM_BATCH: i64 = 60;
 const TELEGRAM_LEASE_SECONDS: i64 = 300;
-const EMAIL_BATCH: i64 = 20;
-const EMAIL_LEASE_SECONDS: i64 = 120;
+/// Letters go one at a time, each bounded by the mailer (3 × 30 s plus the upload): the
+/// lease outlasts a whole batch, so no other worker sends a letter twice meanwhile.
+const EMAIL_BATCH: i64 = 5;
+const EMAIL_LEASE_SECONDS: i64 = 900;
 /// Chats served side by side (the messenger's rate limiter sets the pace).
 const PARALLEL_CHATS: usize = 32;
 
@@ -250,7 +257,7 @@ async fn deliver_one(
                 .mail
                 .as_ref()
                 .expect("checked")
-                .send(&letter.to_letter())
+                .send(&with_reply_address(app, letter.to_letter()).await?)
                 .await
             {
                 Ok(()) => Delivery::Sent,
@@ -282,6 +289,19 @@ async fn deliver_one(
         }
     }
     Ok(())
+}
+
+/// A letter without a Reply-To gets the plus address of the learner it goes to, so that
+/// a reply finds the learner even when sent from another address.
+async fn with_reply_address(
+    app: &App,
+    mut letter: crate::email::Letter,
+) -> anyhow::Result<crate::email::Letter> {
+    if letter.reply_to.is_none() {
+        let mut conn = app.store.pool().acquire().await?;
+        letter.reply_to = super::mail_in::reply_address(app, &mut conn, &letter.to).await?;
+    }
+    Ok(letter)
 }
 
 /// Delivers the outbox until `shutdown`; wakes every second (queued items wait at most that).

@@ -6,6 +6,7 @@
 
 pub mod imap;
 pub mod parse;
+pub mod poller;
 pub mod smtp;
 
 pub use imap::{
@@ -13,9 +14,11 @@ pub use imap::{
     MailboxState, PROCESSED_KEYWORD,
 };
 pub use parse::{
-    dkim_or_dmarc_passed, parse_incoming, plus_token, IncomingAttachment, IncomingMail,
-    MailAddress, MailLimits, ParseError, RefusalReason, RefusedAttachment,
+    dkim_or_dmarc_passed, examine, is_robot_address, parse_incoming, plus_token, reply_text,
+    DeliveryReport, Examined, FailedRecipient, IncomingAttachment, IncomingMail, MailAddress,
+    MailLimits, ParseError, RefusalReason, RefusedAttachment,
 };
+pub use poller::{MailSink, PollerConfig};
 pub use smtp::{
     new_message_id, ConfigError, Letter, Mailer, OutgoingAttachment, SendError, SmtpParams,
 };

@@ -127,8 +127,30 @@ pub struct IncomingMail {
     /// The raw `Authentication-Results` headers of the letter, unfolded, top first.
     pub auth_results: Vec<String>,
     /// An auto-reply, bounce or bulk mail (RFC 3834 `Auto-Submitted`, `Precedence`,
-    /// delivery reports): never answer it, or two robots talk forever.
+    /// `X-Autoreply`, mailing-list headers, delivery reports, mailer-daemon and
+    /// postmaster senders): never answer it, or two robots talk forever.
     pub automatic: bool,
+    /// A delivery status notification (RFC 3464) saying some recipients failed.
+    pub delivery_report: Option<DeliveryReport>,
+}
+
+/// A bounce: which recipients of which letter could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub failed: Vec<FailedRecipient>,
+    /// The Message-ID (without angle brackets) of the letter that bounced, from the
+    /// returned headers or the returned message.
+    pub original_message_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedRecipient {
+    /// Lower-case.
+    pub address: String,
+    /// `5.1.1` and the like.
+    pub status: String,
+    /// The remote server's words, when the report has them.
+    pub diagnostic: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,6 +174,16 @@ const IGNORED_TYPES: [&str; 5] = [
 ];
 
 pub fn parse_incoming(raw: &[u8], limits: &MailLimits) -> Result<IncomingMail, ParseError> {
+    // mail-parser 0.11 panics on some malformed nestings ("Invalid part ID, could not find
+    // multipart": tests/fixtures/mail/damaged/). A letter anyone can send must not take
+    // the poller down: such a letter is unparsable, recorded and filed away.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parse_unguarded(raw, limits)
+    }))
+    .unwrap_or(Err(ParseError::Unparsable))
+}
+
+fn parse_unguarded(raw: &[u8], limits: &MailLimits) -> Result<IncomingMail, ParseError> {
     if raw.len() > limits.max_message_bytes {
         return Err(ParseError::TooLarge {
             size: raw.len(),
@@ -245,6 +277,47 @@ pub fn parse_incoming(raw: &[u8], limits: &MailLimits) -> Result<IncomingMail, P
             .map(|(_, value)| unfold(value))
             .collect(),
         automatic: is_automatic(&message),
+        delivery_report: delivery_report(&message),
+    })
+}
+
+/// What the intake reads from a raw letter before it looks anything up: the letter, the
+/// reply tokens of its recipients, whether the trusted server vouches for its From, and
+/// the text of a reply without its quote. The entry point of ingestion for raw bytes
+/// (and of the fuzz target, `fuzz/`): pure, never panics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Examined {
+    pub mail: IncomingMail,
+    /// Plus-address tokens (`teach+<token>@…`) found in To and Cc, in order.
+    pub tokens: Vec<String>,
+    /// DKIM or DMARC passed for the From domain, per `trusted_authserv_id`.
+    pub from_proven: bool,
+    /// [`reply_text`] of the letter's text.
+    pub reply: String,
+}
+
+pub fn examine(
+    raw: &[u8],
+    limits: &MailLimits,
+    mailbox_local: &str,
+    trusted_authserv_id: &str,
+) -> Result<Examined, ParseError> {
+    let mail = parse_incoming(raw, limits)?;
+    let tokens = mail
+        .to
+        .iter()
+        .chain(&mail.cc)
+        .filter_map(|a| plus_token(&a.address, mailbox_local))
+        .collect();
+    let from_proven = mail.from.as_ref().is_some_and(|from| {
+        dkim_or_dmarc_passed(&mail.auth_results, trusted_authserv_id, from.domain())
+    });
+    let reply = reply_text(&mail.text);
+    Ok(Examined {
+        mail,
+        tokens,
+        from_proven,
+        reply,
     })
 }
 
@@ -356,6 +429,12 @@ fn is_automatic(message: &Message<'_>) -> bool {
     let precedence = header("Precedence")
         .is_some_and(|v| ["bulk", "junk", "list", "auto_reply"].contains(&v.as_str()));
     let autoreply_markers = header("X-Autoreply").is_some() || header("X-Autorespond").is_some();
+    // RFC 2369 / 2919: a mailing list.
+    let list = header("List-Id").is_some() || header("List-Unsubscribe").is_some();
+    let robot = message
+        .from()
+        .and_then(first_address)
+        .is_some_and(|a| is_robot_address(&a.address));
     let report = message.root_part().content_type().is_some_and(|ct| {
         ct.c_type.eq_ignore_ascii_case("multipart")
             && ct
@@ -363,7 +442,154 @@ fn is_automatic(message: &Message<'_>) -> bool {
                 .as_deref()
                 .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
-    auto_submitted || precedence || autoreply_markers || report
+    auto_submitted || precedence || autoreply_markers || list || robot || report
+}
+
+/// `mailer-daemon@…`, `postmaster@…` and similar: the mail system itself.
+pub fn is_robot_address(address: &str) -> bool {
+    let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+    let local = local.to_ascii_lowercase();
+    [
+        "mailer-daemon",
+        "postmaster",
+        "noreply",
+        "no-reply",
+        "do-not-reply",
+    ]
+    .iter()
+    .any(|robot| local == *robot || local.starts_with(&format!("{robot}+")))
+}
+
+/// The failed recipients of a delivery status notification, if this is one.
+fn delivery_report(message: &Message<'_>) -> Option<DeliveryReport> {
+    let mut failed = Vec::new();
+    let mut original_message_id = None;
+    let mut is_report = false;
+    for part in &message.parts {
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
+        let subtype = ct.subtype().unwrap_or("").to_ascii_lowercase();
+        match (ct.ctype().to_ascii_lowercase().as_str(), subtype.as_str()) {
+            ("message", "delivery-status" | "global-delivery-status") => {
+                is_report = true;
+                let text = String::from_utf8_lossy(part.contents());
+                failed.extend(failed_recipients(&text));
+            }
+            ("text", "rfc822-headers" | "global-headers") if original_message_id.is_none() => {
+                let text = String::from_utf8_lossy(part.contents());
+                original_message_id = header_field(&text, "message-id")
+                    .map(|id| id.trim_start_matches('<').trim_end_matches('>').to_string());
+            }
+            _ => {
+                if let PartType::Message(nested) = &part.body {
+                    if original_message_id.is_none() {
+                        original_message_id = nested.message_id().map(str::to_string);
+                    }
+                }
+            }
+        }
+    }
+    (is_report && !failed.is_empty()).then_some(DeliveryReport {
+        failed,
+        original_message_id,
+    })
+}
+
+/// Per-recipient groups of a `message/delivery-status` body whose action is `failed`.
+fn failed_recipients(text: &str) -> Vec<FailedRecipient> {
+    let text = text.replace("\r\n", "\n");
+    text.split("\n\n")
+        .filter_map(|group| {
+            let action = header_field(group, "action")?;
+            if !action.eq_ignore_ascii_case("failed") {
+                return None;
+            }
+            let recipient = header_field(group, "final-recipient")
+                .or_else(|| header_field(group, "original-recipient"))?;
+            let address = recipient
+                .split_once(';')
+                .map_or(recipient.as_str(), |(_, a)| a)
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_lowercase();
+            if !address.contains('@') {
+                return None;
+            }
+            let diagnostic = header_field(group, "diagnostic-code").map(|d| {
+                d.split_once(';')
+                    .map_or(d.as_str(), |(_, t)| t)
+                    .trim()
+                    .chars()
+                    .take(300)
+                    .collect()
+            });
+            Some(FailedRecipient {
+                address,
+                status: header_field(group, "status").unwrap_or_default(),
+                diagnostic,
+            })
+        })
+        .collect()
+}
+
+/// The unfolded value of a header-like field in a block of `Name: value` lines.
+fn header_field(block: &str, name: &str) -> Option<String> {
+    let mut value: Option<String> = None;
+    for line in block.lines() {
+        if let Some(v) = value.as_mut() {
+            if line.starts_with([' ', '\t']) {
+                v.push(' ');
+                v.push_str(line.trim());
+                continue;
+            }
+            break;
+        }
+        if let Some((n, v)) = line.split_once(':') {
+            if n.trim().eq_ignore_ascii_case(name) {
+                value = Some(v.trim().to_string());
+            }
+        }
+    }
+    value.filter(|v| !v.is_empty())
+}
+
+/// What the sender wrote in a reply, without the quoted letter under it, the
+/// «-- » signature and the mail client's «… wrote:» line.
+pub fn reply_text(text: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        let starts_quote = trimmed.starts_with('>')
+            || trimmed == "--"
+            || trimmed == "-- "
+            || line == "-- "
+            || trimmed.starts_with("-----Original Message")
+            || trimmed.starts_with("-----Исходное сообщение")
+            || trimmed.starts_with("-------- Пересылаемое сообщение")
+            || trimmed.starts_with("-------- Forwarded Message");
+        let attribution = (trimmed.ends_with("wrote:")
+            || trimmed.ends_with("пишет:")
+            || trimmed.ends_with("написал:")
+            || trimmed.ends_with("написал(а):")
+            || trimmed.ends_with("написала:"))
+            && trimmed.len() < 300;
+        if starts_quote || attribution {
+            // Clients put their «On …, X <x@y>:» line right above the quote.
+            if trimmed.starts_with('>') {
+                while kept.last().is_some_and(|l| l.trim().is_empty()) {
+                    kept.pop();
+                }
+                if kept.last().is_some_and(|l| l.trim_end().ends_with(':')) && kept.len() > 1 {
+                    kept.pop();
+                }
+            }
+            break;
+        }
+        kept.push(line);
+    }
+    kept.join("\n").trim().to_string()
 }
 
 /// True when an `Authentication-Results` header written by the trusted server
@@ -624,6 +850,20 @@ pub fn plus_token(address: &str, mailbox_local: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replies_lose_their_quotes_signatures_and_attributions() {
+        assert_eq!(
+            reply_text("Подтверждаю\n\nПт, 4 дек. 2026 г. в 10:00, Центр <t@s.ru>:\n> Проверьте\n"),
+            "Подтверждаю"
+        );
+        assert_eq!(
+            reply_text("Исправьте отчество:\nСергеевна\n-- \nМария"),
+            "Исправьте отчество:\nСергеевна"
+        );
+        assert_eq!(reply_text("123456\nOn Fri, X wrote:\n> a"), "123456");
+        assert_eq!(reply_text("> only a quote"), "");
+    }
 
     #[test]
     fn plus_tokens() {

@@ -49,6 +49,8 @@ pub enum Action {
     TimeZone(u8),
     /// Ask the time zone again.
     ChangeTimeZone,
+    /// This mailed file (a document id) is a document of this kind.
+    DocSort(i64, DocKind),
 }
 
 fn program_code(p: ProgramKind) -> char {
@@ -117,6 +119,7 @@ impl Action {
             Self::LessonMaterials(l) => format!("lm:{l}"),
             Self::TimeZone(offset) => format!("tz:{offset}"),
             Self::ChangeTimeZone => "tzc".into(),
+            Self::DocSort(d, k) => format!("dso:{d}:{}", k.key()),
         }
     }
 
@@ -176,6 +179,7 @@ impl Action {
                 Self::TimeZone(offset)
             }
             ["tzc"] => Self::ChangeTimeZone,
+            ["dso", d, k] => Self::DocSort(id(d)?, DocKind::from_key(k)?),
             _ => return None,
         })
     }
@@ -230,6 +234,7 @@ mod tests {
             Action::TimeZone(2),
             Action::TimeZone(12),
             Action::ChangeTimeZone,
+            Action::DocSort(77, DocKind::Education),
         ]
     }
 

@@ -17,6 +17,7 @@ pub mod application;
 pub mod bad_input;
 pub mod browse;
 pub mod documents;
+pub mod mail;
 pub mod payment;
 pub mod privacy;
 pub mod registration;
@@ -137,6 +138,12 @@ pub enum Input {
     /// Stickers, voice, locations and other things the bot cannot use.
     Unsupported,
     Event(Event),
+    /// A learner's letter to the school's mailbox (a reply to the bot's letter, or a
+    /// question), its quoted part removed: see [`mail::letter`].
+    Letter {
+        subject: String,
+        text: String,
+    },
 }
 
 /// Results of external work and decisions made elsewhere, fed back into the journey.
@@ -215,6 +222,12 @@ pub enum Event {
         job: JobRef,
         lesson_id: String,
     },
+    /// Documents for this enrollment arrived by email and were filed; `unsorted` are the
+    /// (document id, file name) of those whose kind the learner must tell.
+    DocumentsByEmail {
+        enrollment: i64,
+        unsorted: Vec<(i64, String)>,
+    },
 }
 
 /// The scheduler job an event comes from: the step that acts on it finishes the job in the
@@ -280,13 +293,22 @@ pub enum Command {
     /// Guard: finishes the scheduler job behind this step; false when this worker no longer
     /// holds it (its lease ran out and another worker took over).
     CompleteJob(JobRef),
+    /// Guard: the learner said which document a mailed file is; false when the file is not
+    /// theirs or was sorted before.
+    SortDocument {
+        document: i64,
+        kind: DocKind,
+    },
 }
 
 impl Command {
     pub fn is_guard(&self) -> bool {
         matches!(
             self,
-            Self::MarkPaid { .. } | Self::Submit { .. } | Self::CompleteJob(_)
+            Self::MarkPaid { .. }
+                | Self::Submit { .. }
+                | Self::CompleteJob(_)
+                | Self::SortDocument { .. }
         )
     }
 
@@ -363,6 +385,19 @@ pub enum StaffAlert {
     /// The learner withdrew consent; their personal data was destroyed.
     ConsentWithdrawn {
         documents: usize,
+    },
+    /// A learner wrote a question (or a reply the bot cannot act on) by email.
+    QuestionByEmail {
+        enrollment: Option<i64>,
+        subject: String,
+        text: String,
+    },
+    /// A letter from a learner's address without proof that the learner sent it (no
+    /// DKIM/DMARC pass from the trusted server): held for staff (the `mail_messages` id).
+    LetterHeld {
+        letter: i64,
+        from: String,
+        subject: String,
     },
 }
 
@@ -462,6 +497,7 @@ pub fn step(ctx: &Ctx, dialogue: Dialogue, input: Input) -> Outcome {
         Input::File(file) => documents::file(ctx, dialogue, file),
         Input::Unsupported => Outcome::stay(dialogue.clone()).say(unsupported(ctx, &dialogue)),
         Input::Event(event) => on_event(ctx, dialogue, event),
+        Input::Letter { subject, text } => mail::letter(ctx, dialogue, &subject, text.trim()),
     }
 }
 
@@ -499,13 +535,14 @@ fn button(ctx: &Ctx, dialogue: Dialogue, action: Action) -> Outcome {
         A::LessonMaterials(lesson) => schedule::lesson_materials(ctx, dialogue, &lesson),
         A::TimeZone(offset) => schedule::choose_zone(ctx, dialogue, offset),
         A::ChangeTimeZone => schedule::ask_zone(ctx, dialogue),
+        A::DocSort(document, kind) => mail::sort_document(ctx, dialogue, document, kind),
         A::StaffAccept(_) | A::StaffReturn(_) | A::StaffReturnDoc(_) | A::Staff(_) => {
             Outcome::stay(dialogue).toast(tr!(ctx.texts, "staff-only"))
         }
     }
 }
 
-fn text_input(ctx: &Ctx, dialogue: Dialogue, text: &str) -> Outcome {
+pub(crate) fn text_input(ctx: &Ctx, dialogue: Dialogue, text: &str) -> Outcome {
     match dialogue {
         Dialogue::AwaitingEmail { then } => registration::email_given(ctx, then, text),
         Dialogue::AwaitingCode { email, then } => registration::code_given(ctx, email, then, text),
@@ -568,6 +605,10 @@ fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
         E::LessonReminder { .. } | E::LessonEnded { .. } => {
             schedule::on_event(ctx, dialogue, event)
         }
+        E::DocumentsByEmail {
+            enrollment,
+            unsorted,
+        } => mail::documents_arrived(ctx, dialogue, enrollment, &unsorted),
     }
 }
 

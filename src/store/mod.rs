@@ -19,6 +19,7 @@ pub mod conversations;
 pub mod enrollments;
 pub mod jobs;
 pub mod learners;
+pub mod mail;
 pub mod outbox;
 pub mod privacy;
 pub mod schedule;

@@ -57,6 +57,9 @@ pub const OTHER_LEARNER: MailUser = MailUser {
     password: "ivanova-secret-3",
 };
 pub const USERS: [MailUser; 3] = [TEACH, LEARNER, OTHER_LEARNER];
+/// An address Postfix accepts but Dovecot does not know: a letter to it is accepted by
+/// SMTP and then bounces (a real delivery status notification to the sender).
+pub const GONE: &str = "gone@example.test";
 /// Domains the server delivers locally; everything else is refused (no relaying).
 pub const LOCAL_DOMAINS: [&str; 2] = ["school.test", "example.test"];
 
@@ -271,7 +274,12 @@ protocol lmtp {{
             fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
         }
         let r = root.display();
-        let mailboxes: Vec<String> = USERS.iter().map(|u| format!("{}=ok", u.address)).collect();
+        let mailboxes: Vec<String> = USERS
+            .iter()
+            .map(|u| u.address)
+            .chain([GONE])
+            .map(|address| format!("{address}=ok"))
+            .collect();
         let main_cf = format!(
             r#"# Generated for one test; see tests/support/mail_server.rs
 compatibility_level = 3.6

@@ -1,0 +1,201 @@
+//! The journey's side of the email channel: which document a mailed file is, which
+//! enrollment mailed documents belong to, what a learner's reply to a letter means, and
+//! the Telegram follow-up to documents that came by email.
+use super::action::Action;
+use super::documents::{self, kind_name, DocKind};
+use super::reply::{Button, Reply};
+use super::view::{LearnerView, Review};
+use super::{Command, Ctx, Dialogue, Outcome, StaffAlert};
+use crate::tr;
+
+/// Words that name each document, as learners write them in file names, subjects and
+/// letters (lower-case; transliterations included: phones name files in Latin).
+const PASSPORT: [&str; 4] = ["паспорт", "passport", "pasport", "паспорта"];
+const EDUCATION: [&str; 8] = [
+    "диплом",
+    "аттестат",
+    "образован",
+    "diplom",
+    "diploma",
+    "attestat",
+    "obrazovan",
+    "education",
+];
+const NAME_CHANGE: [&str; 9] = [
+    "брак",
+    "смен",
+    "фамили",
+    "развод",
+    "brak",
+    "marriage",
+    "smena",
+    "familii",
+    "name change",
+];
+
+fn kinds_named(text: &str) -> Vec<DocKind> {
+    let text = text.to_lowercase();
+    let mut kinds = Vec::new();
+    for (kind, words) in [
+        (DocKind::NameChange, &NAME_CHANGE[..]),
+        (DocKind::Passport, &PASSPORT[..]),
+        (DocKind::Education, &EDUCATION[..]),
+    ] {
+        if words.iter().any(|w| text.contains(w)) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
+/// The document a mailed file is, when that is clear: its file name names exactly one
+/// kind; or it is the letter's only file and the subject (else the text) names exactly
+/// one. `None`: ask the learner.
+pub fn classify(file_name: &str, subject: &str, text: &str, only_file: bool) -> Option<DocKind> {
+    let by_name = kinds_named(file_name);
+    if by_name.len() == 1 {
+        return Some(by_name[0]);
+    }
+    if !by_name.is_empty() || !only_file {
+        return None;
+    }
+    for context in [subject, text] {
+        let kinds = kinds_named(context);
+        if kinds.len() == 1 {
+            return Some(kinds[0]);
+        }
+        if kinds.len() > 1 {
+            return None;
+        }
+    }
+    None
+}
+
+/// The enrollment mailed documents belong to: the newest one that is paid, has its
+/// application form and is not under review or accepted yet.
+pub fn enrollment_for_documents(learner: &LearnerView) -> Option<i64> {
+    learner
+        .enrollments
+        .iter()
+        .rev()
+        .find(|e| {
+            e.paid()
+                && e.form_completed
+                && !matches!(e.review, Some(Review::Pending | Review::Accepted))
+        })
+        .map(|e| e.id)
+}
+
+/// A learner's reply to one of the bot's letters. Where the conversation waits for text
+/// that a letter can carry (the email code; later steps such as the confirmation of a
+/// certificate sample), it goes through the same step as text typed in Telegram.
+/// Elsewhere it is a question for staff: forwarded, and the learner told so.
+pub fn letter(ctx: &Ctx, dialogue: Dialogue, subject: &str, text: &str) -> Outcome {
+    match dialogue {
+        // Answers typed into a form or a document request belong to Telegram: a letter
+        // that happens to arrive then must not become a field's value.
+        d @ (Dialogue::Idle
+        | Dialogue::AwaitingConsent { .. }
+        | Dialogue::AwaitingEmail { .. }
+        | Dialogue::Form { .. }
+        | Dialogue::Documents { .. }) => question(ctx, d, subject, text),
+        waiting => super::text_input(ctx, waiting, text),
+    }
+}
+
+fn question(ctx: &Ctx, dialogue: Dialogue, subject: &str, text: &str) -> Outcome {
+    if text.trim().is_empty() {
+        return Outcome::stay(dialogue);
+    }
+    let enrollment = ctx.learner.enrollments.last().map(|e| e.id);
+    Outcome::stay(dialogue)
+        .run(Command::AlertStaff(StaffAlert::QuestionByEmail {
+            enrollment,
+            subject: subject.to_owned(),
+            text: text.chars().take(3000).collect(),
+        }))
+        .say(Reply::text(tr!(ctx.texts, "mail-question-forwarded")))
+}
+
+/// Documents of an enrollment arrived by email (the receipt went by email): in Telegram,
+/// the files whose kind is unclear get buttons to say which document each is, and the
+/// learner sees what is still missing or the button to submit.
+pub fn documents_arrived(
+    ctx: &Ctx,
+    dialogue: Dialogue,
+    enrollment: i64,
+    unsorted: &[(i64, String)],
+) -> Outcome {
+    let t = ctx.texts;
+    let Some(e) = ctx.learner.enrollment(enrollment) else {
+        return Outcome::stay(dialogue);
+    };
+    let mut out = Outcome::stay(dialogue.clone());
+    for (document, file_name) in unsorted {
+        let buttons = documents::required(e)
+            .into_iter()
+            .map(|kind| Button::action(kind_name(ctx, kind), Action::DocSort(*document, kind)))
+            .collect();
+        out = out.say(Reply::text(tr!(t, "mail-doc-which", file = file_name)).row(buttons));
+    }
+    if !unsorted.is_empty() {
+        return out;
+    }
+    // Only take over the conversation when the learner is not in the middle of something.
+    if matches!(dialogue, Dialogue::Idle | Dialogue::Documents { .. }) {
+        let next = documents::ask_next(ctx, e);
+        out = out.say(Reply::text(tr!(t, "mail-docs-arrived"))).then(next);
+    } else {
+        out = out.say(Reply::text(tr!(t, "mail-docs-arrived")));
+    }
+    out
+}
+
+/// The learner said which document a mailed file is.
+pub fn sort_document(ctx: &Ctx, dialogue: Dialogue, document: i64, kind: DocKind) -> Outcome {
+    let t = ctx.texts;
+    let mut reply = Reply::text(tr!(t, "mail-doc-sorted", kind = kind_name(ctx, kind)));
+    if let Some(enrollment) = enrollment_for_documents(ctx.learner) {
+        reply = reply.button(Button::action(
+            tr!(t, "btn-docs-next"),
+            Action::Docs(enrollment),
+        ));
+    }
+    Outcome::stay(dialogue)
+        .run(Command::SortDocument { document, kind })
+        .edit(reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_subjects_and_texts_name_documents() {
+        assert_eq!(
+            classify("Паспорт Ивановой.pdf", "", "", false),
+            Some(DocKind::Passport)
+        );
+        assert_eq!(
+            classify("scan_diploma.jpg", "", "", false),
+            Some(DocKind::Education)
+        );
+        assert_eq!(
+            classify("svidetelstvo_o_brake.pdf", "", "", false),
+            Some(DocKind::NameChange)
+        );
+        assert_eq!(
+            classify("IMG_0042.jpg", "Аттестат", "", true),
+            Some(DocKind::Education)
+        );
+        assert_eq!(
+            classify("IMG_0042.jpg", "Документы", "Высылаю паспорт", true),
+            Some(DocKind::Passport)
+        );
+        // Several files and only the subject names a kind: ask.
+        assert_eq!(classify("IMG_0042.jpg", "Паспорт", "", false), None);
+        // The subject names two kinds: ask.
+        assert_eq!(classify("scan.pdf", "Паспорт и диплом", "", true), None);
+        assert_eq!(classify("scan.pdf", "", "", true), None);
+    }
+}
