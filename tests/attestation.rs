@@ -384,22 +384,57 @@ async fn from_enrolled_to_the_tracking_number(db: TestDb) {
     let (toast, news) = bot.press_in(&manager(), STAFF_CHAT, "🖨 Напечатано").await;
     assert_eq!(toast.as_deref(), Some("Отмечено"));
     assert!(text_of(&news).contains("напечатан"), "{}", text_of(&news));
-    let id = learner_id(&bot, &user).await;
-    let answer = text_of(
-        &bot.staff_say(&manager(), &format!("/track {id} RA123456788RU"))
-            .await,
-    );
+    // «Ввести трек-номер»: asked as a reply; a wrong number is explained, the question stays.
+    let (_, asked) = bot
+        .press_in(&manager(), STAFF_CHAT, "📮 Ввести трек-номер")
+        .await;
+    let prompt = asked
+        .iter()
+        .find(|m| {
+            m.shown_text()
+                .is_some_and(|t| t.contains("трек-номер письма"))
+        })
+        .expect("the question for the number")
+        .message_id;
+    let answer = text_of(&bot.staff_reply(&manager(), prompt, "RA123456788RU").await);
     assert!(answer.contains("контрольной цифре"), "{answer}");
     let answer = text_of(
-        &bot.staff_say(&manager(), &format!("/track {id} RA123456785RU"))
+        &bot.staff_reply(&manager(), prompt, "ra 123 456 785 ru")
             .await,
     );
     assert!(answer.contains("RA123456785RU сохранён"), "{answer}");
+    let answer = text_of(&bot.staff_reply(&manager(), prompt, "RA123456785RU").await);
+    assert!(answer.contains("уже обработано"), "{answer}");
+    let id = learner_id(&bot, &user).await;
+    let trail: Vec<(String,)> =
+        sqlx::query_as("SELECT action FROM audit_log WHERE learner_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(bot.app.store.pool())
+            .await
+            .unwrap();
+    let trail: Vec<String> = trail.into_iter().map(|(a,)| a).collect();
+    for action in [
+        "test-attempt-started",
+        "test-attempt-finished",
+        "sample-issued",
+        "sample-confirmed",
+        "certificate-printed",
+        "tracking-number-set",
+    ] {
+        assert!(trail.iter().any(|a| a == action), "{action} in {trail:?}");
+    }
     let notice = bot.wait_text(user.id, "RA123456785RU").await;
     assert!(notice
         .shown_text()
         .unwrap()
         .contains("https://www.pochta.ru/tracking#RA123456785RU"));
+    assert_eq!(
+        notice
+            .button("📮 Отследить письмо")
+            .and_then(|b| b.url.clone())
+            .as_deref(),
+        Some("https://www.pochta.ru/tracking#RA123456785RU")
+    );
     run(
         &mut bot,
         &user,
