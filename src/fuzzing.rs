@@ -131,6 +131,8 @@ pub fn journey_text(data: &[u8]) {
                     now: Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap(),
                     learner: &learner,
                     message_id: None,
+                    // Fixed, so that a crash found by the fuzzer replays.
+                    entropy: data.len() as u64,
                 };
                 for dialogue in &dialogues {
                     for input in [

@@ -184,6 +184,7 @@ async fn try_step(
         now,
         learner: &snapshot,
         message_id: origin.message_id,
+        entropy: rand::random(),
     };
     let outcome = journey::step(&ctx, dialogue, input.clone());
     let ts = now.timestamp();

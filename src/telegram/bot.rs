@@ -46,6 +46,7 @@ pub fn main_menu(t: &Texts) -> KeyboardMarkup {
             KeyboardButton::new(tr!(t, "menu-schedule")),
             KeyboardButton::new(tr!(t, "menu-help")),
         ],
+        vec![KeyboardButton::new(tr!(t, "menu-test"))],
     ])
     .resize_keyboard()
     .persistent()

@@ -96,6 +96,7 @@ pub fn text_input(app: &App, text: &str) -> Input {
             "forget" => Input::Command(Cmd::Forget),
             "schedule" => Input::Command(Cmd::Schedule),
             "materials" => Input::Command(Cmd::Materials),
+            "test" => Input::Command(Cmd::Test),
             _ => Input::Text(text.to_owned()),
         };
     }
@@ -107,6 +108,8 @@ pub fn text_input(app: &App, text: &str) -> Input {
         Input::Command(Cmd::Help)
     } else if text == tr!(t, "menu-schedule") {
         Input::Command(Cmd::Schedule)
+    } else if text == tr!(t, "menu-test") {
+        Input::Command(Cmd::Test)
     } else {
         Input::Text(text.to_owned())
     }

@@ -53,6 +53,7 @@ pub fn learner_commands(app: &App) -> Vec<BotCommand> {
         BotCommand::new("status", tr!(t, "command-status")),
         BotCommand::new("schedule", tr!(t, "command-schedule")),
         BotCommand::new("materials", tr!(t, "command-materials")),
+        BotCommand::new("test", tr!(t, "command-test")),
         BotCommand::new("help", tr!(t, "command-help")),
         BotCommand::new("cancel", tr!(t, "command-cancel")),
         BotCommand::new("mydata", tr!(t, "command-mydata")),
