@@ -475,7 +475,70 @@ async fn count(db: &TestDb, sql: &str) -> i64 {
     n
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// One instance in long polling, killed with SIGKILL at random moments.
+    Kill9,
+    /// Two instances in webhook mode behind a balancer that alternates between them and
+    /// delivers some updates to both (Telegram repeating a webhook call).
+    TwoWebhooks,
+}
+
 async fn crash_scenario(db: TestDb) {
+    scenario(db, Mode::Kill9).await
+}
+
+async fn two_webhooks_scenario(db: TestDb) {
+    scenario(db, Mode::TwoWebhooks).await
+}
+
+/// Forwards Telegram's webhook calls to the instances in turn; every `DUPLICATE_EVERY`-th
+/// update goes to both at once.
+const DUPLICATE_EVERY: usize = 4;
+
+async fn balancer(instances: Vec<String>, forwarded: Arc<AtomicUsize>) -> String {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, StatusCode};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/webhooks/telegram",
+        listener.local_addr().unwrap()
+    );
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let (instances, forwarded, client) = (instances.clone(), forwarded.clone(), client.clone());
+        async move {
+            let n = forwarded.fetch_add(1, Ordering::Relaxed);
+            let targets: Vec<&String> = if n % DUPLICATE_EVERY == DUPLICATE_EVERY - 1 {
+                instances.iter().collect()
+            } else {
+                vec![&instances[n % instances.len()]]
+            };
+            let secret = headers
+                .get("x-telegram-bot-api-secret-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let sends = targets.into_iter().map(|target| {
+                client
+                    .post(format!("{target}/webhooks/telegram"))
+                    .header("content-type", "application/json")
+                    .header("x-telegram-bot-api-secret-token", secret.clone())
+                    .body(body.clone())
+                    .send()
+            });
+            let answers = futures::future::join_all(sends).await;
+            match answers.into_iter().next() {
+                Some(Ok(r)) => StatusCode::from_u16(r.status().as_u16()).unwrap(),
+                _ => StatusCode::BAD_GATEWAY,
+            }
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+async fn scenario(db: TestDb, mode: Mode) {
     let journeys = env_usize("CRASH_JOURNEYS", 20);
     let reminders = env_usize("CRASH_REMINDERS", 100);
     let seed: u64 = std::env::var("CRASH_SEED")
@@ -487,7 +550,7 @@ async fn crash_scenario(db: TestDb) {
     } else {
         "sqlite"
     };
-    println!("crash test on {backend}: seed {seed} (CRASH_SEED={seed} replays it), {journeys} journeys, {reminders} reminders");
+    println!("{mode:?} on {backend}: seed {seed} (CRASH_SEED={seed} replays it), {journeys} journeys, {reminders} reminders");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let started = Instant::now();
 
@@ -495,12 +558,11 @@ async fn crash_scenario(db: TestDb) {
     let kassa = YooKassaFake::start().await;
     import_catalog(&db, Duration::from_secs(6)).await;
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let env: Vec<(String, String)> = [
+    let ports = [free_port(), free_port()];
+    let common: Vec<(String, String)> = [
         ("UCHBOT_TELEGRAM__TOKEN", fake.token()),
         ("UCHBOT_TELEGRAM__API_URL", fake.url().to_string()),
         ("UCHBOT_DATABASE__URL", db.url.clone()),
-        ("UCHBOT_HTTP__BIND", format!("127.0.0.1:{port}")),
         (
             "UCHBOT_STORAGE__DOCUMENTS_DIR",
             dir.path().join("docs").display().to_string(),
@@ -519,12 +581,42 @@ async fn crash_scenario(db: TestDb) {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
+    let forwarded = Arc::new(AtomicUsize::new(0));
+    let hook = match mode {
+        Mode::Kill9 => None,
+        Mode::TwoWebhooks => Some(
+            balancer(
+                ports
+                    .iter()
+                    .map(|p| format!("http://127.0.0.1:{p}"))
+                    .collect(),
+                forwarded.clone(),
+            )
+            .await,
+        ),
+    };
+    let instance_env = |i: usize| {
+        let mut env = common.clone();
+        env.push((
+            "UCHBOT_HTTP__BIND".into(),
+            format!("127.0.0.1:{}", ports[i]),
+        ));
+        if let Some(hook) = &hook {
+            env.push(("UCHBOT_TELEGRAM__MODE".into(), "webhook".into()));
+            env.push(("UCHBOT_TELEGRAM__WEBHOOK_URL".into(), hook.clone()));
+            env.push((
+                "UCHBOT_TELEGRAM__WEBHOOK_SECRET".into(),
+                "crash-test-SECRET_1".into(),
+            ));
+        }
+        env
+    };
     let world = Arc::new(World {
         fake: fake.clone(),
         kassa,
         db,
         up: AtomicBool::new(false),
-        yookassa_webhook: format!("http://127.0.0.1:{port}/webhooks/yookassa"),
+        yookassa_webhook: format!("http://127.0.0.1:{}/webhooks/yookassa", ports[0]),
         finished: AtomicUsize::new(0),
         actions: AtomicUsize::new(0),
         resyncs: AtomicUsize::new(0),
@@ -532,11 +624,21 @@ async fn crash_scenario(db: TestDb) {
     seed_reminded(&world, reminders).await;
     let mut serve = Serve {
         child: None,
-        env,
+        env: instance_env(0),
         log: dir.path().join("serve.log"),
         starts: 0,
     };
     serve.spawn();
+    let mut second = (mode == Mode::TwoWebhooks).then(|| {
+        let mut second = Serve {
+            child: None,
+            env: instance_env(1),
+            log: dir.path().join("serve-2.log"),
+            starts: 0,
+        };
+        second.spawn();
+        second
+    });
     world.up.store(true, Ordering::Relaxed);
 
     let deadline = Instant::now() + Duration::from_secs(120 + journeys as u64 * 3);
@@ -546,7 +648,10 @@ async fn crash_scenario(db: TestDb) {
 
     // Kill at random moments until everyone is through and every reminder went out, or the
     // planned number of kills is spent; then let it finish in peace.
-    let max_kills = env_usize("CRASH_KILLS", 4 + journeys / 10);
+    let max_kills = match mode {
+        Mode::Kill9 => env_usize("CRASH_KILLS", 4 + journeys / 10),
+        Mode::TwoWebhooks => 0,
+    };
     let mut kills = 0;
     while kills < max_kills {
         let up_for = Duration::from_millis(rng.gen_range(1_500..6_000));
@@ -577,6 +682,9 @@ async fn crash_scenario(db: TestDb) {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     serve.kill9();
+    if let Some(second) = &mut second {
+        second.kill9();
+    }
 
     let db = &world.db;
     let log = std::fs::read_to_string(&serve.log).unwrap_or_default();
@@ -675,7 +783,7 @@ async fn crash_scenario(db: TestDb) {
     .await;
 
     println!(
-        "crash test on {backend}, seed {seed}: {} kills, {} starts, {:.0} s; learner actions {}, /status after silence {}",
+        "{mode:?} on {backend}, seed {seed}: {} kills, {} starts, {:.0} s; learner actions {}, /status after silence {}",
         kills,
         serve.starts,
         started.elapsed().as_secs_f64(),
@@ -698,6 +806,26 @@ async fn crash_scenario(db: TestDb) {
         "  reminders: {reminders} learners, delivered once {reminded_once}, more than once {reminded_twice}, missing {}; reminder jobs not done {jobs_not_done}",
         reminders - sent.len()
     );
+    // Replies said twice in a row: an update handled by both instances.
+    let repeated_replies: usize = (0..journeys)
+        .map(|n| {
+            let texts: Vec<String> = fake
+                .messages(WALKERS + n as i64)
+                .iter()
+                .map(|m| m.shown_text().unwrap_or_default().to_owned())
+                .collect();
+            texts
+                .windows(2)
+                .filter(|w| w[0] == w[1] && !w[0].starts_with("Ваши курсы"))
+                .count()
+        })
+        .sum();
+    if mode == Mode::TwoWebhooks {
+        println!(
+            "  webhook calls {} (every {DUPLICATE_EVERY}th to both instances); replies repeated: {repeated_replies}",
+            forwarded.load(Ordering::Relaxed)
+        );
+    }
     let j = journeys as i64;
     let ok = failures.is_empty()
         && learners_n == j
@@ -713,7 +841,9 @@ async fn crash_scenario(db: TestDb) {
         && with_both_documents == j
         && paid_notices == 0
         && reminded_once == reminders
-        && sent.len() == reminders;
+        && sent.len() == reminders
+        && (mode == Mode::Kill9
+            || (repeated_replies == 0 && world.resyncs.load(Ordering::Relaxed) == 0));
     if !ok {
         let tail: Vec<&str> = log.lines().rev().take(40).collect();
         panic!(
@@ -725,4 +855,12 @@ async fn crash_scenario(db: TestDb) {
 
 on_both_backends! {
     kill_9_during_journeys_and_reminders => crash_scenario;
+}
+
+/// Two `uchbot serve` in webhook mode on one PostgreSQL, updates spread across both (a
+/// learner's updates alternate between them, some reach both): each update is handled
+/// once, each reminder job fires once, every conversation ends as it should.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_webhook_instances_on_one_postgres() {
+    two_webhooks_scenario(TestDb::postgres().await).await
 }
