@@ -79,6 +79,8 @@ pub struct TelegramSettings {
     /// Telegram's flood limits: all chats together, and one group (the staff chat among them).
     pub messages_per_second: usize,
     pub group_messages_per_minute: usize,
+    /// Messages a second in one private chat (a burst of three times this passes).
+    pub private_chat_messages_per_second: usize,
 }
 
 impl Default for TelegramSettings {
@@ -96,6 +98,7 @@ impl Default for TelegramSettings {
             bot_username: String::new(),
             messages_per_second: 30,
             group_messages_per_minute: 20,
+            private_chat_messages_per_second: 1,
         }
     }
 }

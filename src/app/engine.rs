@@ -25,6 +25,10 @@ pub struct Origin {
     /// The learner is talking to the bot now: replies go straight to the chat. Otherwise
     /// (payments, staff decisions, timers) they are queued in the outbox with the change.
     pub interactive: bool,
+    /// The Telegram update that brought the input. Telegram delivers an update again when a
+    /// poller died before confirming it or a webhook answer was lost (perhaps to another
+    /// instance): it is claimed in the transaction of its change, so it is applied once.
+    pub update_id: Option<i64>,
 }
 
 impl Origin {
@@ -57,14 +61,16 @@ pub async fn handle(
     let mut answered = false;
     let mut told_slow = false;
     let mut rounds = 0;
+    // Only the first round carries the update; the rounds after it are results of outside work.
+    let mut claim = origin.update_id;
     while let Some(input) = queue.pop_front() {
         rounds += 1;
         if rounds > MAX_ROUNDS {
             tracing::error!(learner_id, "journey did not settle; stopping");
             break;
         }
-        let Some((learner, outcome)) = decide_and_commit(app, learner_id, origin, input).await?
-        else {
+        let step = decide_and_commit(app, learner_id, origin, claim.take(), input).await?;
+        let Some((learner, outcome)) = step else {
             if let Some(cb) = origin.callback_id.as_deref().filter(|_| !answered) {
                 let text = tr!(app.texts, "button-outdated");
                 let _ = messenger.answer_button(cb, Some(&text)).await;
@@ -131,10 +137,11 @@ async fn decide_and_commit(
     app: &App,
     learner_id: i64,
     origin: &Origin,
+    update_id: Option<i64>,
     input: Input,
 ) -> anyhow::Result<Option<(LearnerRecord, Outcome)>> {
     for attempt in 0..MAX_RETRIES {
-        match try_step(app, learner_id, origin, &input).await {
+        match try_step(app, learner_id, origin, update_id, &input).await {
             Ok(StepResult::Done(done)) => return Ok(Some(*done)),
             Ok(StepResult::Rejected) => return Ok(None),
             Ok(StepResult::Conflict) => {}
@@ -156,6 +163,7 @@ async fn try_step(
     app: &App,
     learner_id: i64,
     origin: &Origin,
+    update_id: Option<i64>,
     input: &Input,
 ) -> crate::store::Result<StepResult> {
     let mut conn = app.store.pool().acquire().await?;
@@ -190,6 +198,13 @@ async fn try_step(
     let ts = now.timestamp();
 
     let mut tx = app.store.begin().await?;
+    if let Some(update_id) = update_id {
+        if !crate::store::claim_update_in(&mut tx, update_id, ts).await? {
+            tracing::info!(update_id, "update delivered again; already applied");
+            tx.rollback().await?;
+            return Ok(StepResult::Rejected);
+        }
+    }
     let state = serde_json::to_string(&outcome.dialogue).expect("dialogue serializes");
     if !conversations::save(&mut tx, key, &state, version, ts).await? {
         tx.rollback().await?;

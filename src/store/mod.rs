@@ -155,6 +155,23 @@ impl Store {
     }
 }
 
+/// [`Store::claim_update`] inside a transaction: the claim counts only with the change the
+/// update made, so an update is applied once even when it comes again.
+pub async fn claim_update_in(
+    conn: &mut sqlx::AnyConnection,
+    update_id: i64,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO processed_updates (update_id, at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(update_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("serializable value")
 }

@@ -149,7 +149,7 @@ async fn on_message(
     update: Update,
     msg: Message,
 ) -> HandlerResult {
-    let result = route_message(&app, &messenger, &msg).await;
+    let result = route_message(&app, &messenger, &msg, update.id.0 as i64).await;
     if result.is_err() && matches!(msg.chat.kind, ChatKind::Private(_)) {
         // The database is away (or similar): the learner should know to try again.
         use crate::app::Messenger as _;
@@ -164,6 +164,7 @@ async fn route_message(
     app: &App,
     messenger: &TelegramMessenger,
     msg: &Message,
+    update_id: i64,
 ) -> anyhow::Result<()> {
     let Some(user) = msg.from.as_ref() else {
         return Ok(());
@@ -195,6 +196,7 @@ async fn route_message(
         callback_id: None,
         tg_user_id: Some(user.id.0 as i64),
         interactive: true,
+        update_id: Some(update_id),
     };
     engine::handle(app, messenger, learner_id, &origin, input).await
 }
@@ -240,7 +242,7 @@ async fn on_button(
     update: Update,
     query: CallbackQuery,
 ) -> HandlerResult {
-    let result = route_button(&app, &messenger, &query).await;
+    let result = route_button(&app, &messenger, &query, update.id.0 as i64).await;
     if result.is_err() {
         use crate::app::Messenger as _;
         let sorry = tr!(app.texts, "technical-trouble-short");
@@ -254,6 +256,7 @@ async fn route_button(
     app: &App,
     messenger: &TelegramMessenger,
     query: &CallbackQuery,
+    update_id: i64,
 ) -> anyhow::Result<()> {
     use crate::app::Messenger as _;
     let action = query.data.as_deref().and_then(Action::parse);
@@ -286,6 +289,7 @@ async fn route_button(
         callback_id: Some(query.id.0.clone()),
         tg_user_id: Some(query.from.id.0 as i64),
         interactive: true,
+        update_id: Some(update_id),
     };
     let input = action.map_or(Input::BadButton, Input::Button);
     engine::handle(app, messenger, learner_id, &origin, input).await

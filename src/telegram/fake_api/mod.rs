@@ -244,6 +244,10 @@ pub struct RecordedRequest {
     pub files: Vec<UploadedFile>,
     /// `None` while the call is in progress (a long poll).
     pub outcome: Option<Outcome>,
+    /// When the call arrived and when it was answered (benchmarks time the bot with these:
+    /// an update is delivered when its getUpdates is answered).
+    pub received_at: std::time::Instant,
+    pub answered_at: Option<std::time::Instant>,
 }
 
 impl RecordedRequest {

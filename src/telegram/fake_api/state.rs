@@ -596,6 +596,8 @@ impl State {
             params: Value::Object(params.clone()),
             files,
             outcome: None,
+            received_at: std::time::Instant::now(),
+            answered_at: None,
         });
         seq
     }
@@ -603,6 +605,7 @@ impl State {
     pub fn complete(&mut self, seq: usize, outcome: Outcome) {
         if let Some(request) = self.requests.get_mut(seq) {
             request.outcome = Some(outcome);
+            request.answered_at = Some(std::time::Instant::now());
         }
     }
 
