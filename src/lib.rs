@@ -9,6 +9,7 @@ pub mod email;
 pub mod http;
 pub mod journey;
 pub mod payments;
+pub mod russian_post;
 pub mod scheduler;
 pub mod serve;
 pub mod shell;
