@@ -172,10 +172,12 @@ pub fn parse_history(xml: &str) -> Result<Vec<Operation>, PostError> {
                         r.date = Some(value.clone());
                     }
                 }
-                (_, "Text" | "faultstring" | "Reason") if in_fault && !value.is_empty() => {
-                    if fault.as_deref().is_none_or(str::is_empty) {
-                        fault = Some(value.clone());
-                    }
+                (_, "Text" | "faultstring" | "Reason")
+                    if in_fault
+                        && !value.is_empty()
+                        && fault.as_deref().is_none_or(str::is_empty) =>
+                {
+                    fault = Some(value.clone());
                 }
                 _ => {}
             }
