@@ -10,6 +10,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod journey;
 pub mod payments;
+pub mod russian_post;
 pub mod scheduler;
 pub mod serve;
 pub mod shell;

@@ -614,3 +614,165 @@ on_both_backends! {
     stale_and_forged_buttons_and_restart => stale_forged_and_repeated_presses_and_a_restart;
     time_limit_pause_and_close => time_limit_pause_attempts_and_the_close;
 }
+
+mod post_poll {
+    use super::*;
+    use support::russian_post_fake::{
+        RussianPostFake, ACCEPTED, ARRIVED, DELIVERED, LOGIN, PASSWORD,
+    };
+    use uchbot::store::enrollments;
+
+    const BARCODE: &str = "RA123456785RU";
+
+    /// A learner whose printed document went by post with `BARCODE`.
+    async fn posted(bot: &mut TestBot, user: &FakeUser) {
+        bot.say(user, "/start").await;
+        let id = learner_id(bot, user).await;
+        let now = bot.app.now().timestamp();
+        let mut tx = bot.app.store.begin().await.unwrap();
+        let (enrollment, _) = enrollments::accept_offer(
+            &mut tx,
+            &enrollments::OfferAcceptance {
+                learner_id: id,
+                course_id: COURSE,
+                group_id: "pk-fgos-2027-01",
+                offer_version: "2026-11-01",
+                offer_sha256: "ab",
+                tg_user_id: None,
+                tg_message_id: None,
+                amount_kopecks: 490_000,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO certificates (enrollment_id, registration_number, full_name, \
+             postal_address, sample_version, confirmed_at, printed_at, tracking_number, \
+             tracking_sent_at, created_at) VALUES ($1, 'ПК-2027-000001', 'Иванова Мария Сергеевна', \
+             '620014, г. Екатеринбург, ул. Ленина, д. 5', 1, $2, $2, $3, $2, $2)",
+        )
+        .bind(enrollment)
+        .bind(now)
+        .bind(BARCODE)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    fn count(bot: &TestBot, chat: i64, needle: &str) -> usize {
+        bot.fake
+            .messages(chat)
+            .iter()
+            .filter(|m| m.shown_text().is_some_and(|t| t.contains(needle)))
+            .count()
+    }
+
+    /// Plans the daily poll as `serve` does when `[russian_post]` is configured.
+    async fn plan_poll(bot: &TestBot) {
+        assert!(bot.app.post.is_some(), "configured");
+        let mut tx = bot.app.store.begin().await.unwrap();
+        uchbot::scheduler::attestation::plan_post_poll(&mut tx, bot.app.school.tz, bot.app.now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// Moves to the next daily poll and runs it.
+    async fn next_poll(bot: &TestBot) {
+        let (_, at) =
+            uchbot::scheduler::attestation::next_post_poll(bot.app.school.tz, bot.app.now());
+        travel(bot, chrono::DateTime::from_timestamp(at, 0).unwrap());
+        assert_eq!(tick(bot).await, 1, "one poll a day");
+    }
+
+    async fn arrival_and_delivery_are_told_once(db: TestDb) {
+        let post = RussianPostFake::start().await;
+        let mut bot = TestBot::start(
+            db,
+            Options {
+                env: vec![
+                    ("UCHBOT_RUSSIAN_POST__API_URL".into(), post.url().into()),
+                    ("UCHBOT_RUSSIAN_POST__LOGIN".into(), LOGIN.into()),
+                    ("UCHBOT_RUSSIAN_POST__PASSWORD".into(), PASSWORD.into()),
+                ],
+                ..Options::default()
+            },
+        )
+        .await;
+        let user = masha();
+        posted(&mut bot, &user).await;
+        plan_poll(&bot).await;
+
+        post.set_history(BARCODE, vec![ACCEPTED]);
+        next_poll(&bot).await;
+        let requests = post.requests();
+        assert_eq!(requests.len(), 1);
+        let r = &requests[0];
+        assert!(
+            r.content_type.starts_with("application/soap+xml"),
+            "{}",
+            r.content_type
+        );
+        assert_eq!(r.field("Barcode").as_deref(), Some(BARCODE));
+        assert_eq!(r.field("MessageType").as_deref(), Some("0"));
+        assert_eq!(r.field("Language").as_deref(), Some("RUS"));
+        assert_eq!(r.field("login").as_deref(), Some(LOGIN));
+
+        post.set_history(BARCODE, vec![ACCEPTED, ARRIVED]);
+        next_poll(&bot).await;
+        let arrived = bot.wait_text(user.id, "прибыло в почтовое отделение").await;
+        assert!(arrived.shown_text().unwrap().contains(BARCODE));
+        assert_eq!(
+            arrived
+                .button("📮 Отследить письмо")
+                .and_then(|b| b.url.clone())
+                .as_deref(),
+            Some("https://www.pochta.ru/tracking#RA123456785RU")
+        );
+        next_poll(&bot).await;
+
+        post.set_history(BARCODE, vec![ACCEPTED, ARRIVED, DELIVERED]);
+        next_poll(&bot).await;
+        bot.wait_text(user.id, "вручено").await;
+        // Delivered letters are no longer looked up.
+        next_poll(&bot).await;
+        assert_eq!(post.requests().len(), 4);
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        assert_eq!(count(&bot, user.id, "прибыло в почтовое отделение"), 1);
+        assert_eq!(count(&bot, user.id, "вручено"), 1);
+        bot.stop().await;
+    }
+
+    async fn a_refusing_service_alerts_staff(db: TestDb) {
+        let post = RussianPostFake::start().await;
+        let mut bot = TestBot::start(
+            db,
+            Options {
+                env: vec![
+                    ("UCHBOT_RUSSIAN_POST__API_URL".into(), post.url().into()),
+                    ("UCHBOT_RUSSIAN_POST__LOGIN".into(), LOGIN.into()),
+                    ("UCHBOT_RUSSIAN_POST__PASSWORD".into(), "wrong".into()),
+                ],
+                ..Options::default()
+            },
+        )
+        .await;
+        let user = masha();
+        posted(&mut bot, &user).await;
+        plan_poll(&bot).await;
+        next_poll(&bot).await;
+        let alert = bot.wait_text(STAFF_CHAT, "Почта России").await;
+        let text = alert.shown_text().unwrap();
+        assert!(text.contains("Ошибка авторизации"), "{text}");
+        // The poll goes on tomorrow.
+        next_poll(&bot).await;
+        bot.stop().await;
+    }
+
+    on_both_backends! {
+        told_once => arrival_and_delivery_are_told_once;
+        service_refusal => a_refusing_service_alerts_staff;
+    }
+}

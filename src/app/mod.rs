@@ -90,6 +90,8 @@ pub struct App {
     pub staff_key: tokio::sync::OnceCell<[u8; 32]>,
     /// MTS Link for personal webinar links; `None` when `[webinar] token` is empty.
     pub webinar: Option<Arc<crate::webinar::MtsLink>>,
+    /// Russian Post tracking; `None` when `[russian_post] login` is empty.
+    pub post: Option<Arc<crate::russian_post::RussianPost>>,
     /// Telegram's flood limits from `[telegram]`, kept by the messenger's rate limiter.
     pub flood_limits: crate::telegram::limiter::Limits,
     catalog: RwLock<(Option<String>, Arc<Catalog>)>,
@@ -139,6 +141,7 @@ impl App {
             flood_limits: crate::telegram::limiter::Limits::from_settings(&settings.telegram),
             staff_key: tokio::sync::OnceCell::new(),
             webinar: crate::scheduler::links::client(&settings.webinar),
+            post: post::client(&settings.russian_post),
             catalog: RwLock::new((None, Arc::new(Catalog::default()))),
         })
     }

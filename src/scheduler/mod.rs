@@ -328,6 +328,9 @@ pub async fn plan_on_start(app: &App) -> anyhow::Result<PlanReport> {
     let tests = attestation::plan(&mut tx, &catalog, app.school.tz, app.now()).await?;
     report.planned += tests.planned;
     report.cancelled += tests.cancelled;
+    if app.post.is_some() {
+        attestation::plan_post_poll(&mut tx, app.school.tz, app.now()).await?;
+    }
     tx.commit().await?;
     tracing::info!(
         planned = report.planned,
