@@ -136,15 +136,14 @@ pub fn confirm(ctx: &Ctx, dialogue: Dialogue, enrollment: i64, version: i64) -> 
     if c.version != version {
         return Outcome::stay(dialogue).toast(tr!(t, "sample-outdated"));
     }
-    confirmed(ctx, dialogue, e, c).edit(confirmed_reply(ctx, c))
+    confirmed(dialogue, e, c).edit(confirmed_reply(ctx, c))
 }
 
-fn confirmed(ctx: &Ctx, dialogue: Dialogue, e: &EnrollmentView, c: &CertificateView) -> Outcome {
+fn confirmed(dialogue: Dialogue, e: &EnrollmentView, c: &CertificateView) -> Outcome {
     let next = match dialogue {
         Dialogue::SampleName { .. } | Dialogue::SampleAddress { .. } => Dialogue::Idle,
         other => other,
     };
-    let _ = ctx;
     Outcome::stay(next)
         .run(Command::ConfirmSample {
             enrollment: e.id,
@@ -175,7 +174,7 @@ pub fn confirm_typed(ctx: &Ctx, dialogue: &Dialogue) -> Option<Outcome> {
         .iter()
         .rev()
         .find_map(|e| certificate(e).filter(|c| !c.confirmed).map(|c| (e, c)))?;
-    Some(confirmed(ctx, dialogue.clone(), e, c).say(confirmed_reply(ctx, c)))
+    Some(confirmed(dialogue.clone(), e, c).say(confirmed_reply(ctx, c)))
 }
 
 /// «Исправить ФИО» / «Исправить адрес» under the sample of `version`.
