@@ -300,6 +300,12 @@ async fn from_enrolled_to_the_tracking_number(db: TestDb) {
         "{check_text}"
     );
     assert!(check.button("✅ ФИО и адрес верны").is_some());
+    assert!(
+        !bot.fake.messages(user.id).iter().any(|m| m
+            .shown_text()
+            .is_some_and(|t| t.contains("До закрытия итоговой аттестации"))),
+        "no warning for a passed test"
+    );
     let pdfs = wait_pdfs(&bot, user.id, 1).await;
     let sample = pdf_text(&pdfs[0]);
     for needle in [
@@ -579,6 +585,18 @@ async fn time_limit_pause_attempts_and_the_close(db: TestDb) {
     }
     let result = question_message_or_result(&bot, user.id);
     assert!(result.contains("Осталось попыток: 1"), "{result}");
+    // Not passed: warned 3 days and 1 day before the close.
+    travel(&bot, moscow(2027, 2, 10, 0, 0));
+    assert!(tick(&bot).await >= 2);
+    let warning = bot.wait_text(user.id, "осталось 3 дня").await;
+    assert!(warning.button("📝 Итоговая аттестация").is_some());
+    travel(&bot, moscow(2027, 2, 12, 0, 0));
+    assert!(tick(&bot).await >= 2);
+    let warning = bot.wait_text(user.id, "остался 1 день").await;
+    assert!(warning
+        .shown_text()
+        .unwrap()
+        .contains("до 12 февраля 2027 г. включительно"));
     // The test closes with the group: refused, with the staff contact.
     travel(&bot, moscow(2027, 2, 13, 0, 0));
     run(

@@ -136,15 +136,14 @@ pub fn confirm(ctx: &Ctx, dialogue: Dialogue, enrollment: i64, version: i64) -> 
     if c.version != version {
         return Outcome::stay(dialogue).toast(tr!(t, "sample-outdated"));
     }
-    confirmed(ctx, dialogue, e, c).edit(confirmed_reply(ctx, c))
+    confirmed(dialogue, e, c).edit(confirmed_reply(ctx, c))
 }
 
-fn confirmed(ctx: &Ctx, dialogue: Dialogue, e: &EnrollmentView, c: &CertificateView) -> Outcome {
+fn confirmed(dialogue: Dialogue, e: &EnrollmentView, c: &CertificateView) -> Outcome {
     let next = match dialogue {
         Dialogue::SampleName { .. } | Dialogue::SampleAddress { .. } => Dialogue::Idle,
         other => other,
     };
-    let _ = ctx;
     Outcome::stay(next)
         .run(Command::ConfirmSample {
             enrollment: e.id,
@@ -175,7 +174,7 @@ pub fn confirm_typed(ctx: &Ctx, dialogue: &Dialogue) -> Option<Outcome> {
         .iter()
         .rev()
         .find_map(|e| certificate(e).filter(|c| !c.confirmed).map(|c| (e, c)))?;
-    Some(confirmed(ctx, dialogue.clone(), e, c).say(confirmed_reply(ctx, c)))
+    Some(confirmed(dialogue.clone(), e, c).say(confirmed_reply(ctx, c)))
 }
 
 /// «Исправить ФИО» / «Исправить адрес» under the sample of `version`.
@@ -278,4 +277,107 @@ pub fn status_line(ctx: &Ctx, e: &EnrollmentView) -> Option<(String, Option<Butt
         tr!(t, "stage-document-sample")
     };
     Some((line, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journey::testkit::*;
+    use crate::journey::view::EnrollmentView;
+    use crate::journey::Input;
+
+    fn world(confirmed: bool) -> World {
+        let mut learner = registered();
+        learner.enrollments.push(EnrollmentView {
+            enrolled: true,
+            certificate: Some(CertificateView {
+                registration_number: "ПК-2026-000005".into(),
+                full_name: "Иванова Мария Сергеевна".into(),
+                postal_address: "620014, г. Екатеринбург, ул. Ленина, д. 5, кв. 12".into(),
+                version: 2,
+                confirmed,
+                printed: false,
+                tracking_number: None,
+            }),
+            ..paid_enrollment()
+        });
+        World::new(learner)
+    }
+
+    #[test]
+    fn the_word_confirms_the_newest_sample_typed_or_from_a_letter() {
+        for word in [
+            "Подтверждаю",
+            "подтверждаю.",
+            " Всё верно! ",
+            "ФИО и адрес верны",
+        ] {
+            assert!(is_confirmation(word), "{word}");
+        }
+        for other in ["не подтверждаю", "Иванова", "верно ли?"] {
+            assert!(!is_confirmation(other), "{other}");
+        }
+        let w = world(false);
+        let o = w.step(Dialogue::Idle, Input::Text("Подтверждаю".into()));
+        let commands: Vec<_> = o.commands().collect();
+        assert_eq!(
+            commands,
+            vec![
+                &Command::ConfirmSample {
+                    enrollment: 5,
+                    version: 2
+                },
+                &Command::AlertStaff(StaffAlert::CertificateConfirmed { enrollment: 5 }),
+            ]
+        );
+        assert!(texts_of(&o).contains("Данные документа подтверждены"));
+        // Nothing waits: the word is just a word.
+        let w = world(true);
+        let o = w.step(Dialogue::Idle, Input::Text("Подтверждаю".into()));
+        assert!(o.commands().next().is_none());
+    }
+
+    #[test]
+    fn corrections_are_validated_and_make_the_next_version() {
+        let w = world(false);
+        let asking = Dialogue::SampleName { enrollment: 5 };
+        let o = w.step(Dialogue::Idle, Input::Button(Action::SampleName(5, 2)));
+        assert_eq!(o.dialogue, asking);
+        let o = w.step(asking.clone(), Input::Text("Иванова".into()));
+        assert_eq!(o.dialogue, asking, "asked again");
+        assert!(o.commands().next().is_none());
+        let o = w.step(
+            asking.clone(),
+            Input::Text("Иванова Мария Сергеевна".into()),
+        );
+        assert!(texts_of(&o).contains("Так уже написано"));
+        assert!(o.commands().next().is_none());
+        let o = w.step(asking, Input::Text("Иванова Марья Сергеевна".into()));
+        assert_eq!(o.dialogue, Dialogue::Idle);
+        assert!(o.commands().any(|c| matches!(
+            c,
+            Command::IssueSample { version: 3, full_name, postal_address, .. }
+                if full_name == "Иванова Марья Сергеевна" && postal_address.starts_with("620014")
+        )));
+        assert!(o.commands().any(|c| matches!(
+            c,
+            Command::AlertStaff(StaffAlert::CertificateCorrected { note, .. })
+                if note.contains("Мария") && note.contains("Марья")
+        )));
+        let address = Dialogue::SampleAddress { enrollment: 5 };
+        let o = w.step(address.clone(), Input::Text("г. Москва, ул. Ленина".into()));
+        assert_eq!(o.dialogue, address);
+        assert!(texts_of(&o).contains("индекс"), "{}", texts_of(&o));
+        // An older sample's buttons are stale; after confirmation everything is locked.
+        let o = w.step(Dialogue::Idle, Input::Button(Action::SampleConfirm(5, 1)));
+        assert!(o.commands().next().is_none());
+        let w = world(true);
+        let o = w.step(Dialogue::Idle, Input::Button(Action::SampleAddress(5, 2)));
+        assert!(texts_of(&o).contains("уже подтверждены"));
+        let o = w.step(
+            Dialogue::SampleName { enrollment: 5 },
+            Input::Text("Иванова Марья Сергеевна".into()),
+        );
+        assert!(o.commands().next().is_none());
+    }
 }
