@@ -15,7 +15,8 @@
 //! ids shared by the user and the bot, and validation errors with Telegram's own
 //! descriptions (text length, `callback_data` size, HTML/MarkdownV2 parsing, edits that
 //! change nothing, unknown messages and callback queries, 409 while a webhook is set…).
-//! Faults can be injected per method ([`FakeBotApi::fail_next`]) and flood limits enforced
+//! Faults can be injected per method, once ([`FakeBotApi::fail_next`]) or as an outage until
+//! cleared ([`FakeBotApi::start_outage`]), and flood limits enforced
 //! ([`FakeBotApi::enforce_rate_limits`]).
 //!
 //! ```no_run
