@@ -263,7 +263,7 @@ impl MailIntake {
                     file_name: &a.file_name,
                     mime,
                     size_bytes: a.bytes.len() as i64,
-                    sha256: &sha256_hex(&a.bytes),
+                    sha256: &a.sha256,
                     storage_key: key,
                     source: "email",
                     source_ref: Some(message_id),
