@@ -667,6 +667,30 @@ async fn forged_from_is_held_for_staff(db: TestDb) {
         0,
         "no receipt to an unproven sender"
     );
+
+    // A manager who knows the letter is the learner's (they phoned) takes it in.
+    let manager = FakeUser::new(MANAGER, "Ольга");
+    let (toast, _) = room
+        .bot
+        .press_in(&manager, STAFF_CHAT, "✅ Принять письмо")
+        .await;
+    assert_eq!(toast.as_deref(), Some("Письмо принято и обработано."));
+    let receipt = letters_to(&room.server, LEARNER, "Документы получены", 1).await;
+    assert!(receipt[0].text.contains("«паспорт.pdf» — принят: Паспорт"));
+    let (docs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM documents")
+        .fetch_one(room.bot.app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(docs, 1);
+    let (toast, _) = room
+        .bot
+        .press_in(&manager, STAFF_CHAT, "✅ Принять письмо")
+        .await;
+    assert_eq!(
+        toast.as_deref(),
+        Some("По этому письму уже принято решение.")
+    );
+    assert_eq!(room.ledger(Some("released")).await, 1);
     room.stop().await;
 }
 
