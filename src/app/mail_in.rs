@@ -224,7 +224,7 @@ impl Intake<'_> {
     }
 
     /// A letter proven to be the learner's: documents, or a reply through the journey.
-    async fn from_learner(
+    async fn learners_letter(
         &self,
         claim: Claim<'_>,
         at: MailboxUid<'_>,
@@ -437,7 +437,7 @@ impl Intake<'_> {
         // The step first, then the ledger: a crash in between repeats the step, whose
         // staff alert is keyed by content (not sent twice).
         engine::handle(
-            &self.app,
+            self.app,
             self.messenger,
             learner.id,
             &Origin::system(learner),
@@ -700,7 +700,7 @@ pub async fn decide_held(
         uid: letter as u32,
     };
     intake
-        .from_learner(
+        .learners_letter(
             Claim::Released(letter),
             at,
             &message_id,
@@ -831,7 +831,7 @@ impl MailSink for MailIntake {
                     ..plain(MailStatus::Processed, None)
                 });
                 intake
-                    .from_learner(claim, at, &message_id, &examined, &learner)
+                    .learners_letter(claim, at, &message_id, &examined, &learner)
                     .await
             }
             Sender::Unproven(learner) => intake.hold(at, &message_id, mail, raw, &learner).await,
