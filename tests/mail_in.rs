@@ -304,6 +304,16 @@ async fn letters_now(server: &MailServer, user: MailUser, subject: &str) -> Vec<
         .collect()
 }
 
+async fn raw_letters(server: &MailServer, user: MailUser) -> Vec<Vec<u8>> {
+    let mut session = ImapSession::connect(&imap(server, user, "INBOX"))
+        .await
+        .expect("IMAP login");
+    session.select().await.expect("SELECT");
+    let fetched = session.fetch_after(0).await.expect("fetch");
+    let _ = session.logout().await;
+    fetched.into_iter().filter_map(|m| m.raw).collect()
+}
+
 /// Registration with `email`, payment and the application form: the learner is asked
 /// for the passport scan.
 async fn up_to_documents(bot: &mut TestBot, user: &FakeUser, email: &str) {
@@ -450,6 +460,17 @@ async fn code_and_question_by_reply(db: TestDb) {
         .remove(0);
     let reply_to = code_letter.reply_to.clone().expect("Reply-To").address;
     assert!(reply_to.starts_with("teach+"), "{reply_to}");
+    let raw = raw_letters(&room.server, LEARNER).await.remove(0);
+    let raw = String::from_utf8_lossy(&raw);
+    for header in [
+        "Content-Type: multipart/alternative",
+        "Content-Type: text/html; charset=utf-8",
+        "Auto-Submitted: auto-generated",
+        "Message-ID: <",
+        "Date: ",
+    ] {
+        assert!(raw.contains(header), "{header} in:\n{raw}");
+    }
     let at = code_letter.text.find("адреса: ").expect("code line") + "адреса: ".len();
     let code = code_letter.text[at..at + 6].to_owned();
 
