@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use mail_server::{MailServer, MailUser, GONE, LEARNER, OTHER_LEARNER, TEACH};
+use mail_server::{MailServer, MailServerOptions, MailUser, GONE, LEARNER, OTHER_LEARNER, TEACH};
 use secrecy::SecretString;
 use support::bot::*;
 use support::db::TestDb;
@@ -71,7 +71,11 @@ struct Mailroom {
 
 impl Mailroom {
     async fn open(db: TestDb, mailbox: &str) -> Mailroom {
-        let server = MailServer::start();
+        Self::open_with(db, mailbox, MailServerOptions::default()).await
+    }
+
+    async fn open_with(db: TestDb, mailbox: &str, options: MailServerOptions) -> Mailroom {
+        let server = MailServer::start_with(options);
         let mailer = Mailer::new(&SmtpParams {
             url: format!("smtp://127.0.0.1:{}", server.smtp_port),
             username: None,
@@ -841,7 +845,66 @@ async fn a_forwarded_letter_gives_its_nested_attachments(db: TestDb) {
     room.stop().await;
 }
 
+/// A server without MOVE: letters are copied to the processed folder and flagged in
+/// place, and a restart does not handle them again.
+async fn without_move_letters_are_flagged_and_not_handled_twice(db: TestDb) {
+    let mut room = Mailroom::open_with(
+        db,
+        "INBOX",
+        MailServerOptions {
+            advertise_move: false,
+        },
+    )
+    .await;
+    let user = masha();
+    register(&mut room.bot, &user, LEARNER.address).await;
+    room.start_poller();
+    for n in 1..=3 {
+        room.server.deliver(
+            TEACH.address,
+            &proven(letter(
+                LEARNER.address,
+                &format!("Вопрос {n}"),
+                "Когда занятие?",
+            )),
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while room.count_in(PROCESSED).await < 3 {
+        assert!(Instant::now() < deadline, "letters not filed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    room.crash_poller().await;
+    room.start_poller();
+    room.server.deliver(
+        TEACH.address,
+        &proven(letter(LEARNER.address, "Вопрос 4", "Когда занятие?")),
+    );
+    while room.count_in(PROCESSED).await < 4 {
+        assert!(Instant::now() < deadline, "letter 4 not filed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        room.count_in("INBOX").await,
+        4,
+        "flagged in place, none deleted"
+    );
+    assert_eq!(room.ledger(None).await, 4);
+    // Answers go out at Telegram's pace of one a second in a chat.
+    let acks = |room: &Mailroom| texts_in(&room.bot, user.id, "передали его сотрудникам");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while acks(&room) < 4 {
+        assert!(Instant::now() < deadline, "{} answers of 4", acks(&room));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(acks(&room), 4, "each letter answered once");
+    room.stop().await;
+}
+
 on_both_backends! {
+    without_move => without_move_letters_are_flagged_and_not_handled_twice;
     documents_by_email => documents_by_email_join_the_application_file;
     replies => code_and_question_by_reply;
     exactly_once => every_letter_once_across_crashes_and_uidvalidity_changes;
