@@ -813,7 +813,12 @@ async fn bounces_mark_the_address_failing(db: TestDb) {
     )
     .await;
     let alert = room.bot.wait_text(STAFF_CHAT, "Письмо не доставлено").await;
-    assert!(alert.shown_text().unwrap().contains(GONE), "{alert:?}");
+    let alert = alert.shown_text().unwrap();
+    assert!(alert.contains(GONE), "{alert}");
+    assert!(
+        alert.contains("Мария"),
+        "the learner behind the address: {alert}"
+    );
     let (reason,): (String,) =
         sqlx::query_as("SELECT reason FROM mail_failures WHERE address = $1")
             .bind(GONE)

@@ -615,7 +615,12 @@ impl Intake<'_> {
                 to: failed.address.clone(),
                 reason,
             };
-            match learners::by_email(&mut tx, &failed.address).await? {
+            let learner = match learners::by_email(&mut tx, &failed.address).await? {
+                Some(l) => Some(l),
+                // A mistyped address on its way to verification.
+                None => ledger::learner_verifying(&mut tx, &failed.address).await?,
+            };
+            match learner {
                 Some(l) => alerts::queue(app, &mut tx, &l, &alert, now).await?,
                 None => alerts::queue_general(app, &mut tx, &alert, now).await?,
             }
