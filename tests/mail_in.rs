@@ -819,6 +819,14 @@ async fn bounces_mark_the_address_failing(db: TestDb) {
         alert.contains("Мария"),
         "the learner behind the address: {alert}"
     );
+    // The learner hears it too, and can type the address again.
+    room.bot.wait_text(user.id, "Письмо с кодом не дошло").await;
+    run(
+        &mut room.bot,
+        &user,
+        vec![say(LEARNER.address), sees("6-значным кодом")],
+    )
+    .await;
     let (reason,): (String,) =
         sqlx::query_as("SELECT reason FROM mail_failures WHERE address = $1")
             .bind(GONE)

@@ -600,6 +600,7 @@ impl Intake<'_> {
             tx.rollback().await?;
             return Ok(());
         }
+        let mut tell = Vec::new();
         for failed in &report.failed {
             let ours = original.as_deref() == Some(failed.address.as_str())
                 || ledger::ever_sent_to(&mut tx, &failed.address).await?;
@@ -621,11 +622,25 @@ impl Intake<'_> {
                 None => ledger::learner_verifying(&mut tx, &failed.address).await?,
             };
             match learner {
-                Some(l) => alerts::queue(app, &mut tx, &l, &alert, now).await?,
+                Some(l) => {
+                    alerts::queue(app, &mut tx, &l, &alert, now).await?;
+                    tell.push((l, failed.address.clone()));
+                }
                 None => alerts::queue_general(app, &mut tx, &alert, now).await?,
             }
         }
         tx.commit().await?;
+        for (learner, email) in tell {
+            let event = Event::LetterBounced { email };
+            engine::handle(
+                app,
+                self.messenger,
+                learner.id,
+                &Origin::system(&learner),
+                Input::Event(event),
+            )
+            .await?;
+        }
         Ok(())
     }
 }

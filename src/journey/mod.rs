@@ -227,6 +227,10 @@ pub enum Event {
         enrollment: i64,
         unsorted: Vec<(i64, String)>,
     },
+    /// A letter to this address bounced (the mail server says it cannot be delivered).
+    LetterBounced {
+        email: String,
+    },
 }
 
 /// The scheduler job an event comes from: the step that acts on it finishes the job in the
@@ -602,6 +606,7 @@ fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
             enrollment,
             unsorted,
         } => mail::documents_arrived(ctx, dialogue, enrollment, &unsorted),
+        E::LetterBounced { email } => mail::letter_bounced(ctx, dialogue, &email),
     }
 }
 
