@@ -423,6 +423,15 @@ async fn documents_by_email_join_the_application_file(db: TestDb) {
     ] {
         assert!(receipt.text.contains(line), "{line} in:\n{}", receipt.text);
     }
+    let (reason,): (Option<String>,) =
+        sqlx::query_as("SELECT reason FROM mail_messages WHERE status = 'processed'")
+            .fetch_one(room.bot.app.store.pool())
+            .await
+            .unwrap();
+    assert!(
+        reason.as_deref().is_some_and(|r| r.contains("readme.exe")),
+        "the refusal is recorded: {reason:?}"
+    );
     let reply_to = receipt.reply_to.as_ref().expect("Reply-To").address.clone();
     assert!(reply_to.starts_with("teach+"), "{reply_to}");
 

@@ -846,9 +846,19 @@ impl MailSink for MailIntake {
         }
         match intake.sender(&examined).await? {
             Sender::Learner(learner) => {
+                // Refused attachments and why, for the record (the receipt tells the learner).
+                let refusals: Vec<String> = mail
+                    .refused
+                    .iter()
+                    .map(|r| format!("{}: {:?}", r.file_name, r.reason))
+                    .collect();
+                let refusals = refusals.join("; ");
                 let claim = Claim::New(MailRecord {
                     learner_id: Some(learner.id),
-                    ..plain(MailStatus::Processed, None)
+                    ..plain(
+                        MailStatus::Processed,
+                        Some(refusals.as_str()).filter(|r| !r.is_empty()),
+                    )
                 });
                 intake
                     .learners_letter(claim, at, &message_id, &examined, &learner)
