@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use mail_server::{MailServer, MailUser, GONE, LEARNER, OTHER_LEARNER, TEACH};
+use mail_server::{MailServer, MailServerOptions, MailUser, GONE, LEARNER, OTHER_LEARNER, TEACH};
 use secrecy::SecretString;
 use support::bot::*;
 use support::db::TestDb;
@@ -71,7 +71,11 @@ struct Mailroom {
 
 impl Mailroom {
     async fn open(db: TestDb, mailbox: &str) -> Mailroom {
-        let server = MailServer::start();
+        Self::open_with(db, mailbox, MailServerOptions::default()).await
+    }
+
+    async fn open_with(db: TestDb, mailbox: &str, options: MailServerOptions) -> Mailroom {
+        let server = MailServer::start_with(options);
         let mailer = Mailer::new(&SmtpParams {
             url: format!("smtp://127.0.0.1:{}", server.smtp_port),
             username: None,
@@ -304,6 +308,16 @@ async fn letters_now(server: &MailServer, user: MailUser, subject: &str) -> Vec<
         .collect()
 }
 
+async fn raw_letters(server: &MailServer, user: MailUser) -> Vec<Vec<u8>> {
+    let mut session = ImapSession::connect(&imap(server, user, "INBOX"))
+        .await
+        .expect("IMAP login");
+    session.select().await.expect("SELECT");
+    let fetched = session.fetch_after(0).await.expect("fetch");
+    let _ = session.logout().await;
+    fetched.into_iter().filter_map(|m| m.raw).collect()
+}
+
 /// Registration with `email`, payment and the application form: the learner is asked
 /// for the passport scan.
 async fn up_to_documents(bot: &mut TestBot, user: &FakeUser, email: &str) {
@@ -409,6 +423,15 @@ async fn documents_by_email_join_the_application_file(db: TestDb) {
     ] {
         assert!(receipt.text.contains(line), "{line} in:\n{}", receipt.text);
     }
+    let (reason,): (Option<String>,) =
+        sqlx::query_as("SELECT reason FROM mail_messages WHERE status = 'processed'")
+            .fetch_one(room.bot.app.store.pool())
+            .await
+            .unwrap();
+    assert!(
+        reason.as_deref().is_some_and(|r| r.contains("readme.exe")),
+        "the refusal is recorded: {reason:?}"
+    );
     let reply_to = receipt.reply_to.as_ref().expect("Reply-To").address.clone();
     assert!(reply_to.starts_with("teach+"), "{reply_to}");
 
@@ -450,6 +473,17 @@ async fn code_and_question_by_reply(db: TestDb) {
         .remove(0);
     let reply_to = code_letter.reply_to.clone().expect("Reply-To").address;
     assert!(reply_to.starts_with("teach+"), "{reply_to}");
+    let raw = raw_letters(&room.server, LEARNER).await.remove(0);
+    let raw = String::from_utf8_lossy(&raw);
+    for header in [
+        "Content-Type: multipart/alternative",
+        "Content-Type: text/html; charset=utf-8",
+        "Auto-Submitted: auto-generated",
+        "Message-ID: <",
+        "Date: ",
+    ] {
+        assert!(raw.contains(header), "{header} in:\n{raw}");
+    }
     let at = code_letter.text.find("адреса: ").expect("code line") + "адреса: ".len();
     let code = code_letter.text[at..at + 6].to_owned();
 
@@ -667,6 +701,30 @@ async fn forged_from_is_held_for_staff(db: TestDb) {
         0,
         "no receipt to an unproven sender"
     );
+
+    // A manager who knows the letter is the learner's (they phoned) takes it in.
+    let manager = FakeUser::new(MANAGER, "Ольга");
+    let (toast, _) = room
+        .bot
+        .press_in(&manager, STAFF_CHAT, "✅ Принять письмо")
+        .await;
+    assert_eq!(toast.as_deref(), Some("Письмо принято и обработано."));
+    let receipt = letters_to(&room.server, LEARNER, "Документы получены", 1).await;
+    assert!(receipt[0].text.contains("«паспорт.pdf» — принят: Паспорт"));
+    let (docs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM documents")
+        .fetch_one(room.bot.app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(docs, 1);
+    let (toast, _) = room
+        .bot
+        .press_in(&manager, STAFF_CHAT, "✅ Принять письмо")
+        .await;
+    assert_eq!(
+        toast.as_deref(),
+        Some("По этому письму уже принято решение.")
+    );
+    assert_eq!(room.ledger(Some("released")).await, 1);
     room.stop().await;
 }
 
@@ -764,7 +822,20 @@ async fn bounces_mark_the_address_failing(db: TestDb) {
     )
     .await;
     let alert = room.bot.wait_text(STAFF_CHAT, "Письмо не доставлено").await;
-    assert!(alert.shown_text().unwrap().contains(GONE), "{alert:?}");
+    let alert = alert.shown_text().unwrap();
+    assert!(alert.contains(GONE), "{alert}");
+    assert!(
+        alert.contains("Мария"),
+        "the learner behind the address: {alert}"
+    );
+    // The learner hears it too, and can type the address again.
+    room.bot.wait_text(user.id, "Письмо с кодом не дошло").await;
+    run(
+        &mut room.bot,
+        &user,
+        vec![say(LEARNER.address), sees("6-значным кодом")],
+    )
+    .await;
     let (reason,): (String,) =
         sqlx::query_as("SELECT reason FROM mail_failures WHERE address = $1")
             .bind(GONE)
@@ -796,7 +867,66 @@ async fn a_forwarded_letter_gives_its_nested_attachments(db: TestDb) {
     room.stop().await;
 }
 
+/// A server without MOVE: letters are copied to the processed folder and flagged in
+/// place, and a restart does not handle them again.
+async fn without_move_letters_are_flagged_and_not_handled_twice(db: TestDb) {
+    let mut room = Mailroom::open_with(
+        db,
+        "INBOX",
+        MailServerOptions {
+            advertise_move: false,
+        },
+    )
+    .await;
+    let user = masha();
+    register(&mut room.bot, &user, LEARNER.address).await;
+    room.start_poller();
+    for n in 1..=3 {
+        room.server.deliver(
+            TEACH.address,
+            &proven(letter(
+                LEARNER.address,
+                &format!("Вопрос {n}"),
+                "Когда занятие?",
+            )),
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while room.count_in(PROCESSED).await < 3 {
+        assert!(Instant::now() < deadline, "letters not filed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    room.crash_poller().await;
+    room.start_poller();
+    room.server.deliver(
+        TEACH.address,
+        &proven(letter(LEARNER.address, "Вопрос 4", "Когда занятие?")),
+    );
+    while room.count_in(PROCESSED).await < 4 {
+        assert!(Instant::now() < deadline, "letter 4 not filed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        room.count_in("INBOX").await,
+        4,
+        "flagged in place, none deleted"
+    );
+    assert_eq!(room.ledger(None).await, 4);
+    // Answers go out at Telegram's pace of one a second in a chat.
+    let acks = |room: &Mailroom| texts_in(&room.bot, user.id, "передали его сотрудникам");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while acks(&room) < 4 {
+        assert!(Instant::now() < deadline, "{} answers of 4", acks(&room));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(acks(&room), 4, "each letter answered once");
+    room.stop().await;
+}
+
 on_both_backends! {
+    without_move => without_move_letters_are_flagged_and_not_handled_twice;
     documents_by_email => documents_by_email_join_the_application_file;
     replies => code_and_question_by_reply;
     exactly_once => every_letter_once_across_crashes_and_uidvalidity_changes;

@@ -363,7 +363,7 @@ async fn render(
         }));
     }
     let card = card_button(app, signer, learner.id);
-    if let Some(rendered) = mail_alert(app, conn, learner, alert, card.clone()).await? {
+    if let Some(rendered) = mail_alert(app, conn, signer, learner, alert, card.clone()).await? {
         return Ok(Some(rendered));
     }
     if let StaffAlert::NewLearner = alert {
@@ -661,6 +661,7 @@ async fn render(
 async fn mail_alert(
     app: &App,
     conn: &mut AnyConnection,
+    signer: &Signer,
     learner: &LearnerRecord,
     alert: &StaffAlert,
     card: Button,
@@ -729,6 +730,16 @@ async fn mail_alert(
                 from = from,
                 subject = topic
             ))
+            .row(vec![
+                Button::action(
+                    tr!(t, "btn-staff-release-letter"),
+                    signer.sign(app.staff.chat_id, &StaffAction::ReleaseLetter(*letter)),
+                ),
+                Button::action(
+                    tr!(t, "btn-staff-reject-letter"),
+                    signer.sign(app.staff.chat_id, &StaffAction::RejectLetter(*letter)),
+                ),
+            ])
             .button(card),
             files: Vec::new(),
         },

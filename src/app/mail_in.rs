@@ -152,7 +152,31 @@ fn megabytes(bytes: usize) -> String {
     format!("{:.1} МБ", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
 }
 
-impl MailIntake {
+/// The intake's work on one letter, borrowed from a [`MailIntake`] or from a staff
+/// decision on a held letter.
+struct Intake<'a> {
+    app: &'a App,
+    messenger: &'a dyn Messenger,
+    settings: &'a IntakeSettings,
+}
+
+/// What makes a letter's outcome happen once: its new row in the ledger, or (a held
+/// letter that staff released) the change of its row from held to released.
+enum Claim<'a> {
+    New(MailRecord<'a>),
+    Released(i64),
+}
+
+impl Claim<'_> {
+    async fn take(&self, conn: &mut AnyConnection, now: i64) -> crate::store::Result<bool> {
+        match self {
+            Claim::New(record) => ledger::record(conn, record, now).await,
+            Claim::Released(id) => ledger::settle_held(conn, *id, MailStatus::Released).await,
+        }
+    }
+}
+
+impl Intake<'_> {
     fn now(&self) -> i64 {
         self.app.now().timestamp()
     }
@@ -199,10 +223,29 @@ impl MailIntake {
         }
     }
 
+    /// A letter proven to be the learner's: documents, or a reply through the journey.
+    async fn learners_letter(
+        &self,
+        claim: Claim<'_>,
+        at: MailboxUid<'_>,
+        message_id: &str,
+        examined: &Examined,
+        learner: &LearnerRecord,
+    ) -> anyhow::Result<()> {
+        let mail = &examined.mail;
+        if mail.attachments.is_empty() && mail.refused.is_empty() {
+            self.reply(claim, mail, examined.reply.clone(), learner)
+                .await
+        } else {
+            self.documents(claim, at, message_id, mail, learner).await
+        }
+    }
+
     /// Documents from a learner: stored, filed under the enrollment waiting for them,
     /// a receipt to the learner, staff alerted, and in Telegram the next step.
     async fn documents(
         &self,
+        claim: Claim<'_>,
         at: MailboxUid<'_>,
         message_id: &str,
         mail: &IncomingMail,
@@ -236,17 +279,7 @@ impl MailIntake {
 
         let now = self.now();
         let mut tx = app.store.begin().await?;
-        let record = MailRecord {
-            at,
-            message_id,
-            learner_id: Some(learner.id),
-            status: MailStatus::Processed,
-            reason: None,
-            sender: mail.from.as_ref().map(|f| f.address.as_str()),
-            subject: Some(&subject),
-            raw_key: None,
-        };
-        if !ledger::record(&mut tx, &record, now).await? {
+        if !claim.take(&mut tx, now).await? {
             tx.rollback().await?;
             return Ok(());
         }
@@ -263,7 +296,7 @@ impl MailIntake {
                     file_name: &a.file_name,
                     mime,
                     size_bytes: a.bytes.len() as i64,
-                    sha256: &sha256_hex(&a.bytes),
+                    sha256: &a.sha256,
                     storage_key: key,
                     source: "email",
                     source_ref: Some(message_id),
@@ -352,7 +385,7 @@ impl MailIntake {
                 };
                 engine::handle(
                     app,
-                    self.messenger.as_ref(),
+                    self.messenger,
                     learner.id,
                     &Origin::system(learner),
                     Input::Event(event),
@@ -382,33 +415,30 @@ impl MailIntake {
     /// A reply without files: through the journey, like text typed in Telegram.
     async fn reply(
         &self,
-        at: MailboxUid<'_>,
-        message_id: &str,
+        claim: Claim<'_>,
         mail: &IncomingMail,
         text: String,
         learner: &LearnerRecord,
     ) -> anyhow::Result<()> {
         let subject = mail.subject.clone().unwrap_or_default();
-        let mut record = MailRecord {
-            at,
-            message_id,
-            learner_id: Some(learner.id),
-            status: MailStatus::Processed,
-            reason: None,
-            sender: mail.from.as_ref().map(|f| f.address.as_str()),
-            subject: Some(&subject),
-            raw_key: None,
-        };
         if text.is_empty() {
-            record.status = MailStatus::Ignored;
-            record.reason = Some("empty letter");
-            return self.record_only(record).await;
+            let claim = match claim {
+                Claim::New(mut record) => {
+                    record.status = MailStatus::Ignored;
+                    record.reason = Some("empty letter");
+                    Claim::New(record)
+                }
+                released => released,
+            };
+            let mut conn = self.app.store.pool().acquire().await?;
+            claim.take(&mut conn, self.now()).await?;
+            return Ok(());
         }
         // The step first, then the ledger: a crash in between repeats the step, whose
         // staff alert is keyed by content (not sent twice).
         engine::handle(
-            &self.app,
-            self.messenger.as_ref(),
+            self.app,
+            self.messenger,
             learner.id,
             &Origin::system(learner),
             Input::Letter {
@@ -417,7 +447,9 @@ impl MailIntake {
             },
         )
         .await?;
-        self.record_only(record).await
+        let mut conn = self.app.store.pool().acquire().await?;
+        claim.take(&mut conn, self.now()).await?;
+        Ok(())
     }
 
     /// From a learner's address, without proof: kept (encrypted) for staff to decide.
@@ -568,6 +600,7 @@ impl MailIntake {
             tx.rollback().await?;
             return Ok(());
         }
+        let mut tell = Vec::new();
         for failed in &report.failed {
             let ours = original.as_deref() == Some(failed.address.as_str())
                 || ledger::ever_sent_to(&mut tx, &failed.address).await?;
@@ -583,14 +616,129 @@ impl MailIntake {
                 to: failed.address.clone(),
                 reason,
             };
-            match learners::by_email(&mut tx, &failed.address).await? {
-                Some(l) => alerts::queue(app, &mut tx, &l, &alert, now).await?,
+            let learner = match learners::by_email(&mut tx, &failed.address).await? {
+                Some(l) => Some(l),
+                // A mistyped address on its way to verification.
+                None => ledger::learner_verifying(&mut tx, &failed.address).await?,
+            };
+            match learner {
+                Some(l) => {
+                    alerts::queue(app, &mut tx, &l, &alert, now).await?;
+                    tell.push((l, failed.address.clone()));
+                }
                 None => alerts::queue_general(app, &mut tx, &alert, now).await?,
             }
         }
         tx.commit().await?;
+        for (learner, email) in tell {
+            let event = Event::LetterBounced { email };
+            engine::handle(
+                app,
+                self.messenger,
+                learner.id,
+                &Origin::system(&learner),
+                Input::Event(event),
+            )
+            .await?;
+        }
         Ok(())
     }
+}
+
+/// A staff decision on a held letter: released, it is handled as the learner's letter
+/// (documents filed, a reply answered); rejected, it stays in the mailbox only. Returns
+/// the answer for the staff member's button.
+pub async fn decide_held(
+    app: &App,
+    messenger: &dyn Messenger,
+    letter: i64,
+    release: bool,
+    staff_user: i64,
+) -> anyhow::Result<String> {
+    let t = &app.texts;
+    let held = {
+        let mut conn = app.store.pool().acquire().await?;
+        ledger::held_letter(&mut conn, letter).await?
+    };
+    let Some(held) = held.filter(|h| h.status == MailStatus::Held.code()) else {
+        return Ok(tr!(t, "mail-held-decided-before"));
+    };
+    let now = app.now().timestamp();
+    let actor = format!("staff:{staff_user}");
+    if !release {
+        let mut tx = app.store.begin().await?;
+        if ledger::settle_held(&mut tx, letter, MailStatus::Rejected).await? {
+            audit::record(
+                &mut tx,
+                now,
+                &actor,
+                "mail-held-rejected",
+                held.learner_id,
+                "",
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return Ok(tr!(t, "mail-held-rejected"));
+    }
+    let learner = {
+        let mut conn = app.store.pool().acquire().await?;
+        match held.learner_id {
+            Some(id) => learners::by_id(&mut conn, id).await?,
+            None => None,
+        }
+    };
+    let (Some(learner), Some(raw_key)) = (learner, held.raw_key.as_deref()) else {
+        return Ok(tr!(t, "mail-held-decided-before"));
+    };
+    let raw = app.files.get(raw_key).await?;
+    let settings = IntakeSettings {
+        limits: MailLimits {
+            max_attachment_bytes: app.school.max_document_bytes as usize,
+            ..MailLimits::for_document_scans()
+        },
+        trusted_authserv_id: String::new(),
+        bot_username: String::new(),
+    };
+    let local = app.school_mailbox.split('@').next().unwrap_or_default();
+    let Ok(examined) = examine(&raw, &settings.limits, local, "") else {
+        return Ok(tr!(t, "mail-held-decided-before"));
+    };
+    let message_id = examined
+        .mail
+        .message_id
+        .clone()
+        .unwrap_or_else(|| format!("held:{letter}"));
+    let intake = Intake {
+        app,
+        messenger,
+        settings: &settings,
+    };
+    let at = MailboxUid {
+        mailbox: "held",
+        uid_validity: 0,
+        uid: letter as u32,
+    };
+    intake
+        .learners_letter(
+            Claim::Released(letter),
+            at,
+            &message_id,
+            &examined,
+            &learner,
+        )
+        .await?;
+    let mut conn = app.store.pool().acquire().await?;
+    audit::record(
+        &mut conn,
+        now,
+        &actor,
+        "mail-held-released",
+        Some(learner.id),
+        "",
+    )
+    .await?;
+    Ok(tr!(t, "mail-held-released"))
 }
 
 /// A short stable digest for outbox keys.
@@ -620,6 +768,11 @@ impl MailSink for MailIntake {
             uid_validity,
             uid: message.uid,
         };
+        let intake = Intake {
+            app: &self.app,
+            messenger: self.messenger.as_ref(),
+            settings: &self.settings,
+        };
         {
             let mut conn = self.app.store.pool().acquire().await?;
             if ledger::is_recorded(&mut conn, at).await? {
@@ -639,7 +792,7 @@ impl MailSink for MailIntake {
         let Some(raw) = message.raw.as_deref() else {
             let id = format!("uid:{uid_validity}:{}", message.uid);
             let reason = format!("letter of {} bytes is over the limit", message.size);
-            return self.record_only(refused(&id, &reason)).await;
+            return intake.record_only(refused(&id, &reason)).await;
         };
         let fallback_id = format!("sha256:{}", sha256_hex(raw));
         let local = self
@@ -656,7 +809,7 @@ impl MailSink for MailIntake {
         ) {
             Ok(examined) => examined,
             Err(e) => {
-                return self
+                return intake
                     .record_only(refused(&fallback_id, &e.to_string()))
                     .await
             }
@@ -678,30 +831,41 @@ impl MailSink for MailIntake {
             raw_key: None,
         };
         if seen {
-            return self
+            return intake
                 .record_only(plain(MailStatus::Duplicate, Some("Message-ID seen before")))
                 .await;
         }
         if let Some(report) = &mail.delivery_report {
-            return self.bounce(at, &message_id, mail, report).await;
+            return intake.bounce(at, &message_id, mail, report).await;
         }
         if mail.automatic {
             // Auto-replies, lists, robots: never answered (two robots would talk forever).
-            return self
+            return intake
                 .record_only(plain(MailStatus::Ignored, Some("automatic letter")))
                 .await;
         }
-        match self.sender(&examined).await? {
+        match intake.sender(&examined).await? {
             Sender::Learner(learner) => {
-                if mail.attachments.is_empty() && mail.refused.is_empty() {
-                    let text = examined.reply.clone();
-                    self.reply(at, &message_id, mail, text, &learner).await
-                } else {
-                    self.documents(at, &message_id, mail, &learner).await
-                }
+                // Refused attachments and why, for the record (the receipt tells the learner).
+                let refusals: Vec<String> = mail
+                    .refused
+                    .iter()
+                    .map(|r| format!("{}: {:?}", r.file_name, r.reason))
+                    .collect();
+                let refusals = refusals.join("; ");
+                let claim = Claim::New(MailRecord {
+                    learner_id: Some(learner.id),
+                    ..plain(
+                        MailStatus::Processed,
+                        Some(refusals.as_str()).filter(|r| !r.is_empty()),
+                    )
+                });
+                intake
+                    .learners_letter(claim, at, &message_id, &examined, &learner)
+                    .await
             }
-            Sender::Unproven(learner) => self.hold(at, &message_id, mail, raw, &learner).await,
-            Sender::Unknown => self.unknown(at, &message_id, mail).await,
+            Sender::Unproven(learner) => intake.hold(at, &message_id, mail, raw, &learner).await,
+            Sender::Unknown => intake.unknown(at, &message_id, mail).await,
         }
     }
 
@@ -712,7 +876,7 @@ impl MailSink for MailIntake {
             uid_validity,
             uid,
         };
-        ledger::mark_filed(&mut conn, at, self.now()).await?;
+        ledger::mark_filed(&mut conn, at, self.app.now().timestamp()).await?;
         Ok(())
     }
 

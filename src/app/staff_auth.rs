@@ -117,6 +117,10 @@ pub enum StaffAction {
     Cancel(i64),
     /// Send a group's roster as CSV.
     Csv(String),
+    /// Handle a letter held for review (its `mail_messages` id) as the learner's.
+    ReleaseLetter(i64),
+    /// Leave a held letter unhandled.
+    RejectLetter(i64),
 }
 
 fn number(s: &str) -> Option<i64> {
@@ -127,7 +131,11 @@ fn number(s: &str) -> Option<i64> {
 impl StaffAction {
     pub fn permission(&self) -> Permission {
         match self {
-            Self::Accept(_) | Self::Return(_) | Self::ReturnDoc(_) => Permission::Review,
+            Self::Accept(_)
+            | Self::Return(_)
+            | Self::ReturnDoc(_)
+            | Self::ReleaseLetter(_)
+            | Self::RejectLetter(_) => Permission::Review,
             Self::Card(_) => Permission::ViewLearners,
             Self::Docs(_) => Permission::OpenDocuments,
             Self::Printed(_) | Self::Track(_) => Permission::Certificates,
@@ -151,6 +159,8 @@ impl StaffAction {
             Self::Confirm(n) => format!("y{n}"),
             Self::Cancel(n) => format!("n{n}"),
             Self::Csv(group) => format!("g{group}"),
+            Self::ReleaseLetter(n) => format!("m{n}"),
+            Self::RejectLetter(n) => format!("x{n}"),
         }
     }
 
@@ -169,6 +179,8 @@ impl StaffAction {
             'l' => Self::Audit(number(rest)?),
             'y' => Self::Confirm(number(rest)?),
             'n' => Self::Cancel(number(rest)?),
+            'm' => Self::ReleaseLetter(number(rest)?),
+            'x' => Self::RejectLetter(number(rest)?),
             'g' => {
                 let ok = (1..=40).contains(&rest.len())
                     && rest

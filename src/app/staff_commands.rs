@@ -1191,6 +1191,12 @@ pub async fn on_button(
             let confirm = matches!(action, StaffAction::Confirm(_));
             decide_request(app, messenger, press, id, confirm).await
         }
+        StaffAction::ReleaseLetter(id) | StaffAction::RejectLetter(id) => {
+            let release = matches!(action, StaffAction::ReleaseLetter(_));
+            let text = crate::app::mail_in::decide_held(app, messenger, id, release, press.user_id)
+                .await?;
+            toast(messenger, press, text).await
+        }
     }
 }
 

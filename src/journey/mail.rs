@@ -166,6 +166,26 @@ pub fn sort_document(ctx: &Ctx, dialogue: Dialogue, document: i64, kind: DocKind
         .edit(reply)
 }
 
+/// A letter to the learner bounced. While they wait for the email code, the address was
+/// most likely mistyped: ask for it again. Otherwise tell them their letters do not
+/// arrive.
+pub fn letter_bounced(ctx: &Ctx, dialogue: Dialogue, email: &str) -> Outcome {
+    let t = ctx.texts;
+    match dialogue {
+        Dialogue::AwaitingCode {
+            email: waiting,
+            then,
+        } if waiting.eq_ignore_ascii_case(email) => Outcome::stay(Dialogue::AwaitingEmail { then })
+            .say(Reply::text(tr!(t, "mail-code-bounced", email = email))),
+        other => Outcome::stay(other).say(Reply::text(tr!(
+            t,
+            "mail-letters-bounced",
+            email = email,
+            school_email = &ctx.school.email
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

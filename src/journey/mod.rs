@@ -256,6 +256,10 @@ pub enum Event {
         enrollment: i64,
         attempt: i64,
     },
+    /// A letter to this address bounced (the mail server says it cannot be delivered).
+    LetterBounced {
+        email: String,
+    },
 }
 
 /// The scheduler job an event comes from: the step that acts on it finishes the job in the
@@ -706,6 +710,7 @@ fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
             enrollment,
             attempt,
         } => attestation::time_up(ctx, dialogue, job, enrollment, attempt),
+        E::LetterBounced { email } => mail::letter_bounced(ctx, dialogue, &email),
     }
 }
 

@@ -336,3 +336,41 @@ pub async fn ever_sent_to(conn: &mut AnyConnection, address: &str) -> Result<boo
             .await?;
     Ok(row.is_some())
 }
+
+/// Withdrawal of consent: the learner's letters keep only what proves they were handled
+/// (no sender, subject or held copy), and the address leaves the channel's tables.
+/// Returns the storage keys of held letters, whose files the caller deletes.
+pub async fn forget(
+    conn: &mut AnyConnection,
+    learner_id: i64,
+    email: Option<&str>,
+) -> Result<Vec<String>> {
+    let keys: Vec<(String,)> = sqlx::query_as(
+        "SELECT raw_key FROM mail_messages WHERE learner_id = $1 AND raw_key IS NOT NULL",
+    )
+    .bind(learner_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE mail_messages SET sender = NULL, subject = NULL, raw_key = NULL, \
+         status = CASE WHEN status = 'held' THEN 'rejected' ELSE status END \
+         WHERE learner_id = $1",
+    )
+    .bind(learner_id)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(email) = email {
+        let email = email.to_lowercase();
+        for sql in [
+            "DELETE FROM mail_sent WHERE to_address = $1",
+            "DELETE FROM mail_autoreplies WHERE address = $1",
+            "DELETE FROM mail_failures WHERE address = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(email.clone())
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(keys.into_iter().map(|(k,)| k).collect())
+}

@@ -169,6 +169,9 @@ pub async fn forget(
     .bind(learner_id)
     .execute(&mut *conn)
     .await?;
+    // The email channel's traces: held letters (their files go too) and the address.
+    let held = super::mail::forget(&mut *conn, learner_id, l.email.as_deref()).await?;
+    destroyed.storage_keys.extend(held);
     let has_contracts = !enrollments::of_learner(&mut *conn, learner_id)
         .await?
         .is_empty();
