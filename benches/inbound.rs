@@ -484,7 +484,8 @@ async fn memory(total: usize, active: usize) {
         "memory: {total} learners seeded in {:.0} s",
         seeded.elapsed().as_secs_f64()
     );
-    let proc = spawn_uchbot(&fake, &db.url, dir.path());
+    // Without the flood limits: 10,000 chats at 30 messages a second would take minutes.
+    let proc = spawn_uchbot_with(&fake, &db.url, dir.path(), false);
     let pid = proc.0.id();
     first_get_updates(&fake, Duration::from_secs(60))
         .await

@@ -15,7 +15,7 @@
 //! outbox messages: that stands for the five minutes a real restart would wait for them,
 //! the recovery path (another worker takes the lease over) is the same.
 //!
-//! The CI form is small (20 journeys, 100 reminders, both backends). The full run:
+//! The CI form is small (12 journeys, 60 reminders, both backends). The full run:
 //!
 //!     CRASH_JOURNEYS=200 CRASH_REMINDERS=1000 cargo test --release --test crash -- --nocapture
 //!     CRASH_SEED=42 …   # replays the kill moments of a run
@@ -44,7 +44,7 @@ const REMINDED: i64 = 620_000;
 const JOURNEY_COURSE: &str = "pk-first-aid";
 const REMINDER_GROUP: &str = "pk-fgos-2026-11";
 const REMINDER_TOPIC: &str = "Вебинар для проверки сбоев";
-const STEP_TIMEOUT: Duration = Duration::from_secs(12);
+const STEP_TIMEOUT: Duration = Duration::from_secs(6);
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -539,8 +539,8 @@ async fn balancer(instances: Vec<String>, forwarded: Arc<AtomicUsize>) -> String
 }
 
 async fn scenario(db: TestDb, mode: Mode) {
-    let journeys = env_usize("CRASH_JOURNEYS", 20);
-    let reminders = env_usize("CRASH_REMINDERS", 100);
+    let journeys = env_usize("CRASH_JOURNEYS", 12);
+    let reminders = env_usize("CRASH_REMINDERS", 60);
     let seed: u64 = std::env::var("CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -781,6 +781,7 @@ async fn scenario(db: TestDb, mode: Mode) {
         "SELECT COUNT(*) FROM jobs WHERE kind = 'reminder' AND status <> 'done'",
     )
     .await;
+    let reminder_jobs = count(db, "SELECT COUNT(*) FROM jobs WHERE kind = 'reminder'").await;
 
     println!(
         "{mode:?} on {backend}, seed {seed}: {} kills, {} starts, {:.0} s; learner actions {}, /status after silence {}",
@@ -803,7 +804,7 @@ async fn scenario(db: TestDb, mode: Mode) {
         forms.len()
     );
     println!(
-        "  reminders: {reminders} learners, delivered once {reminded_once}, more than once {reminded_twice}, missing {}; reminder jobs not done {jobs_not_done}",
+        "  reminders: {reminders} learners, delivered once {reminded_once}, more than once {reminded_twice}, missing {}; reminder jobs {reminder_jobs}, not done {jobs_not_done}",
         reminders - sent.len()
     );
     // Replies said twice in a row: an update handled by both instances.
@@ -839,11 +840,18 @@ async fn scenario(db: TestDb, mode: Mode) {
         && forms.len() == 1
         && documents == 2 * j
         && with_both_documents == j
-        && paid_notices == 0
-        && reminded_once == reminders
         && sent.len() == reminders
+        && jobs_not_done == 0
+        && reminder_jobs == reminders as i64
+        // A message Telegram accepted just before the kill, whose delivery the dead process
+        // had not yet recorded, goes out again after the restart: the Bot API has no
+        // idempotency key, so a kill can only trade such a duplicate for a loss. Duplicates
+        // are counted above; with no kill there must be none.
         && (mode == Mode::Kill9
-            || (repeated_replies == 0 && world.resyncs.load(Ordering::Relaxed) == 0));
+            || (paid_notices == 0
+                && reminded_once == reminders
+                && repeated_replies == 0
+                && world.resyncs.load(Ordering::Relaxed) == 0));
     if !ok {
         let tail: Vec<&str> = log.lines().rev().take(40).collect();
         panic!(

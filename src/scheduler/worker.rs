@@ -294,10 +294,18 @@ impl Worker {
 
 /// Finished jobs are kept this long (for the operator), then forgotten.
 const KEEP_FINISHED_SECONDS: i64 = 30 * 24 * 3600;
+/// Handled Telegram updates are remembered this long (against repeats).
+const KEEP_UPDATE_CLAIMS_SECONDS: i64 = 3 * 24 * 3600;
 
 async fn purge(app: &App, now: i64) {
     let result = async {
         let mut conn = app.store.pool().acquire().await?;
+        // Telegram repeats an update for a day at most; after a week without updates it
+        // may number them anew, so old claims must not shadow new updates.
+        sqlx::query("DELETE FROM processed_updates WHERE at < $1")
+            .bind(now - KEEP_UPDATE_CLAIMS_SECONDS)
+            .execute(&mut *conn)
+            .await?;
         schedule::purge_finished_jobs(&mut conn, now - KEEP_FINISHED_SECONDS).await
     }
     .await;
