@@ -11,11 +11,13 @@
 //! - **memory**: 100,000 learners in the database and 10,000 conversations in progress.
 //! - **coldstart**: from spawning `uchbot serve` to its first getUpdates (median of 5).
 //!
-//!     cargo bench --bench inbound                          # everything (a few minutes)
-//!     cargo bench --bench inbound -- inbound 200           # one part; 200 learners
-//!     cargo bench --bench inbound -- memory 100000 10000
-//!     cargo bench --bench inbound -- coldstart
-//!     cargo test --bench inbound -- --bench inbound 20     # the same in the debug build
+//! ```sh
+//! cargo bench --bench inbound                          # everything (a few minutes)
+//! cargo bench --bench inbound -- inbound 200           # one part; 200 learners
+//! cargo bench --bench inbound -- memory 100000 10000
+//! cargo bench --bench inbound -- coldstart
+//! cargo test --bench inbound -- --bench inbound 20     # the same in the debug build
+//! ```
 //!
 //! PostgreSQL at 127.0.0.1:5432 (trust, user postgres) and `python3 -m pip install aiogram`
 //! are needed for those rows; a row that cannot run says why. Without `--bench` among the
