@@ -80,6 +80,12 @@ fn settings(env: &[(String, String)], docs: &std::path::Path, db: &TestDb) -> Se
             "UCHBOT_TELEGRAM__GROUP_MESSAGES_PER_MINUTE".to_owned(),
             "6000".to_owned(),
         ),
+        // Likewise one message a second in a private chat: a script of fifty answers would
+        // wait most of a minute for nothing (the rate tests set the real limits themselves).
+        (
+            "UCHBOT_TELEGRAM__PRIVATE_CHAT_MESSAGES_PER_SECOND".to_owned(),
+            "100".to_owned(),
+        ),
         (
             "UCHBOT_TELEGRAM__STAFF_USER_IDS".to_owned(),
             format!("[{MANAGER}]"),
