@@ -62,7 +62,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Catalog { command } => {
             let store = open_store(&settings).await?;
             let result = match command {
-                CatalogCommand::Import { file } => import_catalog(&store, &file).await,
+                CatalogCommand::Import { file } => {
+                    import_catalog(&store, &file, settings.school.tz()).await
+                }
                 CatalogCommand::Show => show_catalog(&store, &settings).await,
             };
             store.close().await;
@@ -77,12 +79,21 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-pub async fn import_catalog(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
+pub async fn import_catalog(
+    store: &Store,
+    file: &std::path::Path,
+    tz: chrono_tz::Tz,
+) -> anyhow::Result<()> {
     let catalog = crate::catalog::load_catalog(file)?;
     let mut tx = store.begin().await?;
     let report = crate::store::catalog::import(&mut tx, &catalog).await?;
     // The lessons' reminders and materials notices change with the catalog, atomically.
-    let plan = crate::scheduler::plan_catalog(&mut tx, &catalog, chrono::Utc::now()).await?;
+    let mut plan = crate::scheduler::plan_catalog(&mut tx, &catalog, chrono::Utc::now()).await?;
+    // The final test's window (opens, warnings, the group's end) changes with it too.
+    let tests =
+        crate::scheduler::attestation::plan(&mut tx, &catalog, tz, chrono::Utc::now()).await?;
+    plan.planned += tests.planned;
+    plan.cancelled += tests.cancelled;
     tx.commit().await?;
     println!("{}", describe_import(&report, &file.display().to_string()));
     let t = crate::texts::Texts::russian();

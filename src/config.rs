@@ -45,6 +45,7 @@ pub struct Settings {
     pub imap: ImapSettings,
     pub payments: PaymentSettings,
     pub webinar: WebinarSettings,
+    pub russian_post: RussianPostSettings,
     pub school: SchoolSettings,
     pub storage: StorageSettings,
 }
@@ -79,6 +80,8 @@ pub struct TelegramSettings {
     /// Telegram's flood limits: all chats together, and one group (the staff chat among them).
     pub messages_per_second: usize,
     pub group_messages_per_minute: usize,
+    /// Messages a second in one private chat (a burst of three times this passes).
+    pub private_chat_messages_per_second: usize,
 }
 
 impl Default for TelegramSettings {
@@ -96,6 +99,7 @@ impl Default for TelegramSettings {
             bot_username: String::new(),
             messages_per_second: 30,
             group_messages_per_minute: 20,
+            private_chat_messages_per_second: 1,
         }
     }
 }
@@ -225,6 +229,25 @@ impl Default for WebinarSettings {
         Self {
             api_url: url::Url::parse("https://userapi.mts-link.ru/v3/").expect("static url"),
             token: None,
+        }
+    }
+}
+
+/// Russian Post tracking (single-access API): off while `login` is empty.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RussianPostSettings {
+    pub api_url: url::Url,
+    pub login: String,
+    pub password: Option<SecretString>,
+}
+
+impl Default for RussianPostSettings {
+    fn default() -> Self {
+        Self {
+            api_url: url::Url::parse("https://tracking.russianpost.ru/rtm34").expect("static url"),
+            login: String::new(),
+            password: None,
         }
     }
 }
@@ -414,6 +437,12 @@ impl Settings {
                     "required when payments.shop_id is set: the page the learner returns to after paying",
                 ));
             }
+        }
+        if !self.russian_post.login.is_empty() && self.russian_post.password.is_none() {
+            return Err(ConfigError::invalid(
+                "russian_post.password",
+                "required when russian_post.login is set",
+            ));
         }
         if !self.imap.host.is_empty() && self.imap.username.is_empty() {
             return Err(ConfigError::invalid(

@@ -159,17 +159,31 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
     shutdown_signal().await;
     tracing::info!("stopping: finishing updates in progress");
+    // Orchestrators kill after 10 s: everything below shares one budget under that. Updates
+    // stop first (the offset of the last one taken is confirmed to the Bot API), handlers
+    // and deliveries in progress finish, the workers stop between jobs.
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_BUDGET;
     stop.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(9), running.stop()).await;
-    let _ = http.await;
-    let _ = recheck.await;
-    if let Some(mail_in) = mail_in {
-        let _ = tokio::time::timeout(Duration::from_secs(10), mail_in).await;
+    let finished = tokio::time::timeout_at(deadline, async {
+        let mail_in = async {
+            if let Some(mail_in) = mail_in {
+                let _ = mail_in.await;
+            }
+        };
+        let _ = tokio::join!(running.stop(), http, recheck, scheduler, mail_in);
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!("stopping: work still in progress was cut off at the deadline");
     }
-    let _ = tokio::time::timeout(Duration::from_secs(20), scheduler).await;
-    app.store.close().await;
+    // A database that went away must not hold the exit past the budget either.
+    let _ = tokio::time::timeout(Duration::from_millis(500), app.store.close()).await;
+    tracing::info!("stopped");
     Ok(())
 }
+
+/// How long `serve` takes at most to stop after SIGTERM (it exits within 10 s).
+pub const SHUTDOWN_BUDGET: Duration = Duration::from_secs(8);
 
 async fn recheck_loop(
     app: Arc<App>,

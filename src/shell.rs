@@ -45,6 +45,10 @@ pub async fn run(mut settings: Settings, db: PathBuf) -> anyhow::Result<()> {
         Provider::Demo,
         Some(Arc::new(mail)),
     )?);
+    // This session's fake numbers updates from 1 again: forget the last session's.
+    sqlx::query("DELETE FROM processed_updates")
+        .execute(app.store.pool())
+        .await?;
     let fake = FakeBotApi::start().await?;
     let running = crate::telegram::runner::start(app.clone(), fake.bot()).await?;
     crate::scheduler::plan_on_start(&app).await?;

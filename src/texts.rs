@@ -59,6 +59,14 @@ impl Texts {
         text.into_owned()
     }
 
+    /// The wording of a document's sample (`doc-sample-*` messages) for its data.
+    pub fn sample_wording(
+        &self,
+        data: &crate::certificate::SampleData,
+    ) -> Result<crate::certificate::SampleWording, crate::certificate::WordingError> {
+        crate::certificate::SampleWording::from_fluent(&self.bundle, data)
+    }
+
     /// All message ids in the file (for the consistency test).
     pub fn ids(source: &str) -> Vec<String> {
         let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(r, _)| r);

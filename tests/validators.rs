@@ -569,7 +569,7 @@ fn tracking_numbers_from_real_letters_are_accepted() {
         assert!(number.is_domestic());
         assert_eq!(
             number.tracking_url(),
-            format!("https://www.pochta.ru/tracking?barcode={barcode}")
+            format!("https://www.pochta.ru/tracking#{barcode}")
         );
     }
     let spaced = TrackingNumber::parse(" 140840 06 73410 0 ").unwrap();
@@ -580,7 +580,7 @@ fn tracking_numbers_from_real_letters_are_accepted() {
     assert!(!s10.is_domestic());
     assert_eq!(
         s10.tracking_url(),
-        "https://www.pochta.ru/tracking?barcode=RA123456785RU"
+        "https://www.pochta.ru/tracking#RA123456785RU"
     );
 }
 

@@ -92,6 +92,12 @@ pub async fn apply(
                 return Ok(false);
             }
         }
+        Command::StartAttempt { .. }
+        | Command::UpdateAttempt { .. }
+        | Command::IssueSample { .. }
+        | Command::ConfirmSample { .. } => {
+            return super::attestation::apply(app, tx, learner, command, now).await;
+        }
         // Outside work runs after the transaction.
         Command::SendEmailCode { .. }
         | Command::ConfirmEmail { .. }

@@ -25,6 +25,10 @@ pub struct Origin {
     /// The learner is talking to the bot now: replies go straight to the chat. Otherwise
     /// (payments, staff decisions, timers) they are queued in the outbox with the change.
     pub interactive: bool,
+    /// The Telegram update that brought the input. Telegram delivers an update again when a
+    /// poller died before confirming it or a webhook answer was lost (perhaps to another
+    /// instance): it is claimed in the transaction of its change, so it is applied once.
+    pub update_id: Option<i64>,
 }
 
 impl Origin {
@@ -55,15 +59,18 @@ pub async fn handle(
 ) -> anyhow::Result<()> {
     let mut queue = VecDeque::from([input]);
     let mut answered = false;
+    let mut told_slow = false;
     let mut rounds = 0;
+    // Only the first round carries the update; the rounds after it are results of outside work.
+    let mut claim = origin.update_id;
     while let Some(input) = queue.pop_front() {
         rounds += 1;
         if rounds > MAX_ROUNDS {
             tracing::error!(learner_id, "journey did not settle; stopping");
             break;
         }
-        let Some((learner, outcome)) = decide_and_commit(app, learner_id, origin, input).await?
-        else {
+        let step = decide_and_commit(app, learner_id, origin, claim.take(), input).await?;
+        let Some((learner, outcome)) = step else {
             if let Some(cb) = origin.callback_id.as_deref().filter(|_| !answered) {
                 let text = tr!(app.texts, "button-outdated");
                 let _ = messenger.answer_button(cb, Some(&text)).await;
@@ -73,7 +80,8 @@ pub async fn handle(
         };
         deliver(app, messenger, &learner, origin, &outcome, &mut answered).await;
         for command in outcome.commands().filter(|c| c.is_external()) {
-            match commands::run_external(app, messenger, &learner, origin, command).await {
+            let work = commands::run_external(app, messenger, &learner, origin, command);
+            match tell_if_slow(app, messenger, origin, &mut told_slow, work).await {
                 Ok(Some(event)) => queue.push_back(Input::Event(event)),
                 Ok(None) => {}
                 Err(e) => tracing::error!(learner_id, error = %e, "command failed"),
@@ -84,6 +92,36 @@ pub async fn handle(
         let _ = messenger.answer_button(cb, None).await;
     }
     Ok(())
+}
+
+/// How long a learner waits on outside work (payment link, letter, download) before the bot
+/// says it is still on it.
+pub const PATIENCE: Duration = Duration::from_secs(3);
+
+/// Runs outside work; when it takes longer than [`PATIENCE`] in a conversation, tells the
+/// learner once that the answer is coming.
+async fn tell_if_slow<T>(
+    app: &App,
+    messenger: &dyn Messenger,
+    origin: &Origin,
+    told: &mut bool,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let chat = origin.chat_id.filter(|_| origin.interactive && !*told);
+    let Some(chat) = chat else {
+        return work.await;
+    };
+    tokio::pin!(work);
+    tokio::select! {
+        done = &mut work => return done,
+        _ = tokio::time::sleep(PATIENCE) => {}
+    }
+    *told = true;
+    let notice = Reply::text(tr!(app.texts, "still-working"));
+    if let Err(e) = messenger.send(chat, &notice).await {
+        tracing::warn!(error = %e, "still-working notice not delivered");
+    }
+    work.await
 }
 
 fn retryable(e: &crate::store::StoreError) -> bool {
@@ -99,10 +137,11 @@ async fn decide_and_commit(
     app: &App,
     learner_id: i64,
     origin: &Origin,
+    update_id: Option<i64>,
     input: Input,
 ) -> anyhow::Result<Option<(LearnerRecord, Outcome)>> {
     for attempt in 0..MAX_RETRIES {
-        match try_step(app, learner_id, origin, &input).await {
+        match try_step(app, learner_id, origin, update_id, &input).await {
             Ok(StepResult::Done(done)) => return Ok(Some(*done)),
             Ok(StepResult::Rejected) => return Ok(None),
             Ok(StepResult::Conflict) => {}
@@ -124,6 +163,7 @@ async fn try_step(
     app: &App,
     learner_id: i64,
     origin: &Origin,
+    update_id: Option<i64>,
     input: &Input,
 ) -> crate::store::Result<StepResult> {
     let mut conn = app.store.pool().acquire().await?;
@@ -152,11 +192,19 @@ async fn try_step(
         now,
         learner: &snapshot,
         message_id: origin.message_id,
+        entropy: rand::random(),
     };
     let outcome = journey::step(&ctx, dialogue, input.clone());
     let ts = now.timestamp();
 
     let mut tx = app.store.begin().await?;
+    if let Some(update_id) = update_id {
+        if !crate::store::claim_update_in(&mut tx, update_id, ts).await? {
+            tracing::info!(update_id, "update delivered again; already applied");
+            tx.rollback().await?;
+            return Ok(StepResult::Rejected);
+        }
+    }
     let state = serde_json::to_string(&outcome.dialogue).expect("dialogue serializes");
     if !conversations::save(&mut tx, key, &state, version, ts).await? {
         tx.rollback().await?;
@@ -249,29 +297,65 @@ async fn deliver(
     let Some(chat) = origin.chat_id.or(learner.tg_chat_id) else {
         return;
     };
+    // Once a reply had to be queued, the ones after it are queued too: their order stays.
+    let mut queueing = false;
     for effect in &outcome.effects {
-        let result = match effect {
-            Effect::Say(reply) => send_with_retry(messenger, chat, reply).await.map(|_| ()),
-            Effect::Edit(reply) => match origin.message_id {
-                Some(id) => match messenger.edit(chat, id, reply).await {
+        let reply = match effect {
+            Effect::Say(reply) | Effect::Edit(reply) => reply,
+            Effect::Toast(text) => {
+                if let Some(cb) = origin.callback_id.as_deref().filter(|_| !*answered) {
+                    *answered = true;
+                    if let Err(e) = messenger.answer_button(cb, Some(text)).await {
+                        tracing::warn!(learner_id = learner.id, error = %e, "toast not shown");
+                    }
+                }
+                continue;
+            }
+            Effect::Do(_) => continue,
+        };
+        let result = if queueing {
+            Err(SendError::Temporary("an earlier reply is queued".into()))
+        } else {
+            match (effect, origin.message_id) {
+                (Effect::Edit(_), Some(id)) => match messenger.edit(chat, id, reply).await {
                     Ok(()) => Ok(()),
                     // The message is too old or unchanged: say it anew.
                     Err(_) => send_with_retry(messenger, chat, reply).await.map(|_| ()),
                 },
-                None => send_with_retry(messenger, chat, reply).await.map(|_| ()),
-            },
-            Effect::Toast(text) => match origin.callback_id.as_deref() {
-                Some(cb) if !*answered => {
-                    *answered = true;
-                    messenger.answer_button(cb, Some(text)).await
-                }
-                _ => Ok(()),
-            },
-            Effect::Do(_) => Ok(()),
+                _ => send_with_retry(messenger, chat, reply).await.map(|_| ()),
+            }
         };
-        if let Err(e) = result {
-            tracing::error!(learner_id = learner.id, error = %e, "reply not delivered");
-            let _ = app;
+        match result {
+            Ok(()) => {}
+            // Telegram is away longer than the quick retries: the outbox keeps trying, with
+            // backoff, and delivers once it is back.
+            Err(SendError::Temporary(e)) => {
+                queueing = true;
+                tracing::warn!(learner_id = learner.id, error = %e, "reply queued for later");
+                if let Err(e) = queue_late_reply(app, learner, chat, reply).await {
+                    tracing::error!(learner_id = learner.id, error = %e, "reply lost");
+                }
+            }
+            Err(e) => {
+                tracing::error!(learner_id = learner.id, error = %e, "reply not delivered")
+            }
         }
     }
+}
+
+async fn queue_late_reply(
+    app: &App,
+    learner: &LearnerRecord,
+    chat: i64,
+    reply: &Reply,
+) -> crate::store::Result<()> {
+    let key = format!(
+        "late-reply:{}:{}",
+        learner.id,
+        uuid::Uuid::new_v4().simple()
+    );
+    let mut conn = app.store.pool().acquire().await?;
+    let ts = app.now().timestamp();
+    enqueue_telegram(&mut conn, &key, &QueuedTelegram::message(chat, reply), ts).await?;
+    Ok(())
 }

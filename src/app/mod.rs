@@ -13,6 +13,7 @@ use crate::store::{self, Store};
 use crate::texts::Texts;
 
 pub mod alerts;
+pub mod attestation;
 pub mod commands;
 pub mod engine;
 pub mod files;
@@ -21,6 +22,7 @@ pub mod mail_in;
 pub mod messenger;
 pub mod outbox;
 pub mod payments;
+pub mod post;
 pub mod privacy;
 pub mod staff;
 pub mod staff_alerts;
@@ -82,10 +84,14 @@ pub struct App {
     /// Where letters go: SMTP in `serve`, the terminal in `shell`, nowhere yet when unset.
     pub mail: Option<Arc<dyn letters::MailTransport>>,
     pub school_mailbox: String,
+    /// The city printed on qualification documents.
+    pub school_city: String,
     /// The key that signs staff buttons, read from the database on first use.
     pub staff_key: tokio::sync::OnceCell<[u8; 32]>,
     /// MTS Link for personal webinar links; `None` when `[webinar] token` is empty.
     pub webinar: Option<Arc<crate::webinar::MtsLink>>,
+    /// Russian Post tracking; `None` when `[russian_post] login` is empty.
+    pub post: Option<Arc<crate::russian_post::RussianPost>>,
     /// Telegram's flood limits from `[telegram]`, kept by the messenger's rate limiter.
     pub flood_limits: crate::telegram::limiter::Limits,
     catalog: RwLock<(Option<String>, Arc<Catalog>)>,
@@ -131,9 +137,11 @@ impl App {
             files: files::DocumentFiles::new(settings.storage.documents_dir.clone(), &key),
             mail,
             school_mailbox: settings.school.email.clone(),
+            school_city: settings.school.city.clone(),
             flood_limits: crate::telegram::limiter::Limits::from_settings(&settings.telegram),
             staff_key: tokio::sync::OnceCell::new(),
             webinar: crate::scheduler::links::client(&settings.webinar),
+            post: post::client(&settings.russian_post),
             catalog: RwLock::new((None, Arc::new(Catalog::default()))),
         })
     }

@@ -44,6 +44,14 @@ pub enum QueuedTelegram {
         file_name: String,
         caption: String,
     },
+    /// A generated file carried in the item itself (a document's sample).
+    Document {
+        chat_id: i64,
+        file_name: String,
+        /// Base64 of the bytes.
+        content: String,
+        caption: String,
+    },
     /// A message or file for a forum topic of a group (staff alerts sorted by kind).
     InTopic {
         thread_id: i32,
@@ -55,7 +63,9 @@ impl QueuedTelegram {
     /// The chat it goes to (the order of a chat's messages is kept).
     pub fn chat_id(&self) -> i64 {
         match self {
-            Self::Message { chat_id, .. } | Self::File { chat_id, .. } => *chat_id,
+            Self::Message { chat_id, .. }
+            | Self::File { chat_id, .. }
+            | Self::Document { chat_id, .. } => *chat_id,
             Self::InTopic { item, .. } => item.chat_id(),
         }
     }
@@ -174,6 +184,21 @@ async fn deliver_telegram(
                 .map(|_| ()),
             Err(e) => return Delivery::Fail(format!("document file unreadable: {e}")),
         },
+        QueuedTelegram::Document {
+            chat_id,
+            file_name,
+            content,
+            caption,
+        } => {
+            use base64::Engine;
+            match base64::engine::general_purpose::STANDARD.decode(content) {
+                Ok(bytes) => messenger
+                    .send_file_in(*chat_id, thread, file_name, bytes, caption)
+                    .await
+                    .map(|_| ()),
+                Err(e) => return Delivery::Fail(format!("corrupt file: {e}")),
+            }
+        }
     };
     match result {
         Ok(()) => Delivery::Sent,

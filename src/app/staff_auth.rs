@@ -107,6 +107,8 @@ pub enum StaffAction {
     Docs(i64),
     /// The certificate of an enrollment is printed.
     Printed(i64),
+    /// Ask for the tracking number of a printed document's letter.
+    Track(i64),
     /// Show a learner's audit trail.
     Audit(i64),
     /// Confirm a staff request (manual payment, broadcast).
@@ -136,7 +138,7 @@ impl StaffAction {
             | Self::RejectLetter(_) => Permission::Review,
             Self::Card(_) => Permission::ViewLearners,
             Self::Docs(_) => Permission::OpenDocuments,
-            Self::Printed(_) => Permission::Certificates,
+            Self::Printed(_) | Self::Track(_) => Permission::Certificates,
             Self::Audit(_) => Permission::ReadAudit,
             // The request itself says what it needs; confirming it is checked again there.
             Self::Confirm(_) | Self::Cancel(_) => Permission::ViewLearners,
@@ -152,6 +154,7 @@ impl StaffAction {
             Self::Card(n) => format!("c{n}"),
             Self::Docs(n) => format!("f{n}"),
             Self::Printed(n) => format!("p{n}"),
+            Self::Track(n) => format!("t{n}"),
             Self::Audit(n) => format!("l{n}"),
             Self::Confirm(n) => format!("y{n}"),
             Self::Cancel(n) => format!("n{n}"),
@@ -172,6 +175,7 @@ impl StaffAction {
             'c' => Self::Card(number(rest)?),
             'f' => Self::Docs(number(rest)?),
             'p' => Self::Printed(number(rest)?),
+            't' => Self::Track(number(rest)?),
             'l' => Self::Audit(number(rest)?),
             'y' => Self::Confirm(number(rest)?),
             'n' => Self::Cancel(number(rest)?),
@@ -278,6 +282,7 @@ mod tests {
             StaffAction::Card(1),
             StaffAction::Docs(2),
             StaffAction::Printed(3),
+            StaffAction::Track(3),
             StaffAction::Audit(4),
             StaffAction::Confirm(9),
             StaffAction::Cancel(9),

@@ -43,6 +43,8 @@ pub const COMMANDS: [&str; 9] = [
 
 const PAID: &str = "paid";
 const BROADCAST: &str = "broadcast";
+/// A request waiting for the tracking number of a printed document, typed as a reply.
+const TRACKING: &str = "tracking-number";
 
 /// A message from a staff chat as the staff side needs it.
 pub struct StaffMessage<'a> {
@@ -515,13 +517,37 @@ async fn track(
         .await;
     };
     drop(conn);
+    record_tracking(
+        app,
+        messenger,
+        m.user_id,
+        m.place(),
+        &learner,
+        &certificate,
+        &number,
+    )
+    .await
+}
+
+/// Saves the tracking number of the letter with the document and tells the learner, with a
+/// link to follow it.
+async fn record_tracking(
+    app: &App,
+    messenger: &dyn Messenger,
+    user_id: i64,
+    place: Place,
+    learner: &LearnerRecord,
+    certificate: &store::staff::CertificateRow,
+    number: &TrackingNumber,
+) -> anyhow::Result<()> {
+    let t = &app.texts;
     let now = app.now().timestamp();
     let mut tx = app.store.begin().await?;
     store::staff::set_tracking(&mut tx, certificate.enrollment_id, number.as_str(), now).await?;
     audit::record(
         &mut tx,
         now,
-        &actor(m.user_id),
+        &actor(user_id),
         "tracking-number-set",
         Some(learner.id),
         &format!(
@@ -531,18 +557,22 @@ async fn track(
         ),
     )
     .await?;
-    let notice = tr!(
+    let notice = Reply::text(tr!(
         t,
         "track-notice",
         number = number.as_str(),
         registration = &certificate.registration_number
-    );
+    ))
+    .button(Button::url(
+        tr!(t, "btn-track-letter"),
+        number.tracking_url(),
+    ));
     let key = format!("track:{}:{}", certificate.enrollment_id, number.as_str());
-    tell_learner(app, &mut tx, &learner, &key, &notice, now).await?;
+    super::attestation::notify(app, &mut tx, learner, &key, &notice, now).await?;
     tx.commit().await?;
     say_text(
         messenger,
-        m.place(),
+        place,
         tr!(
             t,
             "staff-track-done",
@@ -550,6 +580,89 @@ async fn track(
             name = &certificate.full_name,
             registration = &certificate.registration_number
         ),
+    )
+    .await
+}
+
+/// «📮 Ввести трек-номер» under a printed document: the number is asked as a reply.
+async fn ask_tracking(
+    app: &App,
+    messenger: &dyn Messenger,
+    press: &Press<'_>,
+    enrollment: i64,
+) -> anyhow::Result<()> {
+    let t = &app.texts;
+    let mut conn = app.store.pool().acquire().await?;
+    let Some(c) = store::staff::certificate(&mut conn, enrollment)
+        .await?
+        .filter(|c| c.printed_at.is_some())
+    else {
+        return toast(messenger, press, tr!(t, "staff-already-done")).await;
+    };
+    messenger.answer_button(press.callback_id, None).await.ok();
+    let request = store::staff::create_request(
+        &mut conn,
+        TRACKING,
+        press.user_id,
+        press.chat_id,
+        "awaiting-text",
+        &serde_json::json!({ "enrollment": enrollment }).to_string(),
+        app.now().timestamp(),
+    )
+    .await?;
+    let ask = tr!(
+        t,
+        "staff-track-ask",
+        registration = &c.registration_number,
+        name = &c.full_name,
+        enrollment = enrollment
+    );
+    let prompt = messenger
+        .ask_reply_in(press.chat_id, press.thread_id, &plain_text(&ask))
+        .await?;
+    store::staff::set_prompt(&mut conn, request, i64::from(prompt)).await?;
+    Ok(())
+}
+
+/// The staff member's reply with a tracking number: validated (a wrong one is explained and
+/// the question stays open), saved once, the learner told.
+async fn tracking_reply(
+    app: &App,
+    messenger: &dyn Messenger,
+    m: &StaffMessage<'_>,
+    request: &store::staff::RequestRow,
+) -> anyhow::Result<()> {
+    let t = &app.texts;
+    let number = match TrackingNumber::parse(m.text) {
+        Ok(n) => n,
+        Err(e) => return say_text(messenger, m.place(), crate::journey::explain(t, &e)).await,
+    };
+    let enrollment = serde_json::from_str::<serde_json::Value>(&request.payload)
+        .ok()
+        .and_then(|v| v["enrollment"].as_i64())
+        .unwrap_or_default();
+    let mut conn = app.store.pool().acquire().await?;
+    let certificate = store::staff::certificate(&mut conn, enrollment).await?;
+    let learner = match enrollments::by_id(&mut conn, enrollment).await? {
+        Some(e) => learners::by_id(&mut conn, e.learner_id).await?,
+        None => None,
+    };
+    let now = app.now().timestamp();
+    let taken =
+        store::staff::advance_request(&mut conn, request.id, "awaiting-text", "done", None, now)
+            .await?;
+    drop(conn);
+    let (true, Some(certificate), Some(learner)) = (taken, certificate, learner) else {
+        return say_text(messenger, m.place(), tr!(t, "staff-already-done")).await;
+    };
+    record_tracking(
+        app,
+        messenger,
+        m.user_id,
+        m.place(),
+        &learner,
+        &certificate,
+        &number,
     )
     .await
 }
@@ -920,6 +1033,7 @@ async fn answer_prompt(
     let t = &app.texts;
     let permission = match request.kind.as_str() {
         BROADCAST => Permission::Broadcast,
+        TRACKING => Permission::Certificates,
         _ => Permission::Review,
     };
     if let Err(denied) = authorize(app, m.user_id, permission) {
@@ -936,6 +1050,7 @@ async fn answer_prompt(
         return say_text(messenger, m.place(), tr!(t, "staff-not-your-request")).await;
     }
     match request.kind.as_str() {
+        TRACKING => tracking_reply(app, messenger, m, request).await,
         decisions::RETURN_REASON => {
             decisions::return_reason(app, messenger, m.user_id, m.place(), request, m.text).await
         }
@@ -1067,6 +1182,7 @@ pub async fn on_button(
             .await
         }
         StaffAction::Printed(e) => printed(app, messenger, press, e).await,
+        StaffAction::Track(e) => ask_tracking(app, messenger, press, e).await,
         StaffAction::Csv(group) => {
             messenger.answer_button(press.callback_id, None).await.ok();
             send_csv(app, messenger, press.user_id, press.place(), &group).await
@@ -1220,18 +1336,22 @@ async fn printed(
     .await?;
     tx.commit().await?;
     toast(messenger, press, tr!(t, "staff-printed-toast")).await?;
-    say_text(
-        messenger,
-        press.place(),
-        tr!(
-            t,
-            "staff-printed",
-            enrollment = enrollment,
-            staff = press.user_name,
-            id = learner.unwrap_or_default()
-        ),
-    )
-    .await
+    let signer = {
+        let mut conn = app.store.pool().acquire().await?;
+        signer(app, &mut conn).await?
+    };
+    let reply = Reply::text(tr!(
+        t,
+        "staff-printed",
+        enrollment = enrollment,
+        staff = press.user_name,
+        id = learner.unwrap_or_default()
+    ))
+    .button(Button::action(
+        tr!(t, "btn-staff-track"),
+        signer.sign(press.chat_id, &StaffAction::Track(enrollment)),
+    ));
+    say(messenger, press.place(), &reply).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::journey::view::{
     Consent, DocStatus, DocView, EnrollmentView, LearnerView, OrderStatus, PaymentStatus,
     PaymentView, PendingCode, Review,
 };
-use crate::store::{enrollments, learners, LearnerRecord, Result};
+use crate::store::{attestation, enrollments, learners, LearnerRecord, Result};
 
 pub async fn load(conn: &mut AnyConnection, learner: &LearnerRecord) -> Result<LearnerView> {
     let consent = if learner.consent_withdrawn_at.is_some() {
@@ -59,6 +59,14 @@ pub async fn enrollment_view(
         None => None,
     };
     let application = enrollments::application(&mut *conn, e.id).await?;
+    let attempts = if e.enrolled_at.is_some() {
+        attestation::attempts(&mut *conn, e.id).await?
+    } else {
+        Vec::new()
+    };
+    let certificate = attestation::certificate(&mut *conn, e.id)
+        .await?
+        .map(|c| c.view());
     let documents = enrollments::documents_of_enrollment(&mut *conn, e.id)
         .await?
         .into_iter()
@@ -108,5 +116,7 @@ pub async fn enrollment_view(
         },
         course_id: e.course_id,
         group_id: e.group_id,
+        attempts,
+        certificate,
     })
 }

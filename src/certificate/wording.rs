@@ -1,5 +1,5 @@
 //! Every piece of Russian wording on the sample. The texts live in Fluent
-//! (`doc-sample-*` messages, proposed in `dialogues/proposed-certificate.ftl`);
+//! (`doc-sample-*` messages in `dialogues/ru.ftl`);
 //! [`SampleWording::from_fluent`] fills the struct from any bundle holding them.
 use std::borrow::Borrow;
 

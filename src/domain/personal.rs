@@ -1010,8 +1010,10 @@ fn normalize_address(input: &str) -> String {
             ' ' if matches!(chars.peek(), Some(',' | ';')) => {}
             ',' | ';' => {
                 out.push(c);
+                // No space between two separators: «,;» stays as typed, and normalizing
+                // twice changes nothing (found by the form_fields fuzz target).
                 match chars.peek() {
-                    Some(' ') | None => {}
+                    Some(' ' | ',' | ';') | None => {}
                     Some(_) => out.push(' '),
                 }
             }

@@ -61,7 +61,7 @@ impl TrackingNumber {
 
     /// The page where the learner follows the letter.
     pub fn tracking_url(&self) -> String {
-        format!("https://www.pochta.ru/tracking?barcode={}", self.0)
+        format!("https://www.pochta.ru/tracking#{}", self.0)
     }
 }
 

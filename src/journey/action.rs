@@ -51,6 +51,63 @@ pub enum Action {
     ChangeTimeZone,
     /// This mailed file (a document id) is a document of this kind.
     DocSort(i64, DocKind),
+    /// The final test: what is open («📝 Итоговая аттестация», `/test`).
+    Test,
+    /// Start an attempt at the final test of an enrollment (or the next one).
+    TestStart(i64),
+    /// An answer on a question of an attempt: single choice answers, multiple choice toggles
+    /// the mark. The position is in the order this attempt shows the options; the token is
+    /// the one the question on screen was shown with, so an older press does not match.
+    TestAnswer(TestKey, u8),
+    /// «Готово» on a multiple-choice question.
+    TestDone(TestKey),
+    /// «ФИО и адрес верны» on a sample of this version.
+    SampleConfirm(i64, i64),
+    /// Correct the name on the sample of this version.
+    SampleName(i64, i64),
+    /// Correct the postal address of the sample of this version.
+    SampleAddress(i64, i64),
+}
+
+/// Which question of which attempt a test button is for: enrollment, attempt number,
+/// question index, and the question's token (8 hex digits, rotated on every change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestKey {
+    pub enrollment: i64,
+    pub attempt: i64,
+    pub index: u8,
+    pub token: String,
+}
+
+impl TestKey {
+    fn encode(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.enrollment, self.attempt, self.index, self.token
+        )
+    }
+
+    fn parse(e: &str, n: &str, i: &str, token: &str) -> Option<Self> {
+        let token_ok = token.len() == 8
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !token_ok || i.len() > 3 || (i.len() > 1 && i.starts_with('0')) {
+            return None;
+        }
+        Some(Self {
+            enrollment: id(e)?,
+            attempt: id(n)?,
+            index: i.parse().ok()?,
+            token: token.to_owned(),
+        })
+    }
+}
+
+fn small(n: &str) -> Option<u8> {
+    (n.len() <= 2 && !(n.len() > 1 && n.starts_with('0')))
+        .then(|| n.parse().ok())
+        .flatten()
 }
 
 fn program_code(p: ProgramKind) -> char {
@@ -120,6 +177,13 @@ impl Action {
             Self::TimeZone(offset) => format!("tz:{offset}"),
             Self::ChangeTimeZone => "tzc".into(),
             Self::DocSort(d, k) => format!("dso:{d}:{}", k.key()),
+            Self::Test => "tst".into(),
+            Self::TestStart(e) => format!("ts:{e}"),
+            Self::TestAnswer(key, n) => format!("ta:{}:{n}", key.encode()),
+            Self::TestDone(key) => format!("td:{}", key.encode()),
+            Self::SampleConfirm(e, v) => format!("sc:{e}:{v}"),
+            Self::SampleName(e, v) => format!("sn:{e}:{v}"),
+            Self::SampleAddress(e, v) => format!("sd:{e}:{v}"),
         }
     }
 
@@ -180,6 +244,15 @@ impl Action {
             }
             ["tzc"] => Self::ChangeTimeZone,
             ["dso", d, k] => Self::DocSort(id(d)?, DocKind::from_key(k)?),
+            ["tst"] => Self::Test,
+            ["ts", e] => Self::TestStart(id(e)?),
+            ["ta", e, n, i, token, choice] => {
+                Self::TestAnswer(TestKey::parse(e, n, i, token)?, small(choice)?)
+            }
+            ["td", e, n, i, token] => Self::TestDone(TestKey::parse(e, n, i, token)?),
+            ["sc", e, v] => Self::SampleConfirm(id(e)?, id(v)?),
+            ["sn", e, v] => Self::SampleName(id(e)?, id(v)?),
+            ["sd", e, v] => Self::SampleAddress(id(e)?, id(v)?),
             _ => return None,
         })
     }
@@ -235,7 +308,32 @@ mod tests {
             Action::TimeZone(12),
             Action::ChangeTimeZone,
             Action::DocSort(77, DocKind::Education),
+            Action::Test,
+            Action::TestStart(5),
+            Action::TestAnswer(key(), 3),
+            Action::TestAnswer(
+                TestKey {
+                    enrollment: i64::MAX,
+                    attempt: 99,
+                    index: 255,
+                    token: "ffffffff".into(),
+                },
+                99,
+            ),
+            Action::TestDone(key()),
+            Action::SampleConfirm(5, 2),
+            Action::SampleName(5, 1),
+            Action::SampleAddress(5, 1),
         ]
+    }
+
+    fn key() -> TestKey {
+        TestKey {
+            enrollment: 5,
+            attempt: 1,
+            index: 0,
+            token: "0a1b2c3d".into(),
+        }
     }
 
     #[test]
@@ -278,6 +376,21 @@ mod tests {
             "lm:",
             "lm:A1",
             "sch:1",
+            "ta:5:1:0:0a1b2c3d",
+            "ta:5:1:0:0A1B2C3D:1",
+            "ta:5:1:0:0a1b2c3:1",
+            "ta:5:1:0:0a1b2c3dd:1",
+            "ta:5:1:0:0a1b2c3g:1",
+            "ta:5:0:0:0a1b2c3d:1",
+            "ta:5:1:01:0a1b2c3d:1",
+            "ta:5:1:256:0a1b2c3d:1",
+            "ta:5:1:0:0a1b2c3d:100",
+            "ta:5:1:0:0a1b2c3d:01",
+            "ta:5:1:0:0a1b2c3d:-1",
+            "td:5:1:0:0a1b2c3d:1",
+            "ts:0",
+            "sc:5",
+            "sc:5:0",
         ] {
             assert_eq!(Action::parse(bad), None, "{bad:?}");
         }

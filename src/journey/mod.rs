@@ -14,6 +14,8 @@ use crate::tr;
 
 pub mod action;
 pub mod application;
+pub mod bad_input;
+pub mod attestation;
 pub mod browse;
 pub mod documents;
 pub mod mail;
@@ -21,6 +23,7 @@ pub mod payment;
 pub mod privacy;
 pub mod registration;
 pub mod reply;
+pub mod sample;
 pub mod schedule;
 pub mod status;
 pub mod view;
@@ -63,6 +66,9 @@ pub struct Ctx<'a> {
     pub learner: &'a LearnerView,
     /// The bot message whose button was pressed (edited in place; kept as evidence).
     pub message_id: Option<i32>,
+    /// Randomness the runtime draws for this step (the shuffle of a new attempt, the token
+    /// of the next question), so that the step itself stays a function of its input.
+    pub entropy: u64,
 }
 
 impl Ctx<'_> {
@@ -102,6 +108,14 @@ pub enum Dialogue {
         kind: DocKind,
         replace: bool,
     },
+    /// The correct full name for the document's sample.
+    SampleName {
+        enrollment: i64,
+    },
+    /// The correct postal address (with its index) for the letter with the document.
+    SampleAddress {
+        enrollment: i64,
+    },
 }
 
 /// What the learner set out to do before the bot had to ask for consent or an email.
@@ -121,6 +135,8 @@ pub enum Cmd {
     Forget,
     Schedule,
     Materials,
+    /// `/test`: the final test.
+    Test,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,6 +247,19 @@ pub enum Event {
     LetterBounced {
         email: String,
     },
+    /// The scheduler, about the final test of an enrollment: it opened, closes soon, or the
+    /// group has ended (the test is closed; a passed test makes the document's sample).
+    TestWindow {
+        job: JobRef,
+        enrollment: i64,
+        notice: attestation::Notice,
+    },
+    /// The scheduler: an attempt's time limit has run out.
+    AttemptTimeUp {
+        job: JobRef,
+        enrollment: i64,
+        attempt: i64,
+    },
 }
 
 /// The scheduler job an event comes from: the step that acts on it finishes the job in the
@@ -302,6 +331,41 @@ pub enum Command {
         document: i64,
         kind: DocKind,
     },
+    /// Guard: a new attempt at the final test; false when this number exists (a second press).
+    StartAttempt {
+        enrollment: i64,
+        attempt: i64,
+        plan: Vec<attestation::PlannedQuestion>,
+        token: String,
+        deadline_at: Option<i64>,
+    },
+    /// Guard: an attempt moves on (an answer, a mark, a new token, its end); false when its
+    /// token is no longer `expected` (the same press twice, an older question).
+    UpdateAttempt {
+        enrollment: i64,
+        attempt: i64,
+        expected: String,
+        progress: attestation::Progress,
+        result: Option<view::AttemptResult>,
+    },
+    /// Guard: makes the sample of the document (version `version`: 1, or one more than the
+    /// sample it corrects) and sends it — the PDF, then `notice` in Telegram; a letter with
+    /// the PDF attached and `letter` as its text. False when that version exists or the data
+    /// are confirmed already.
+    IssueSample {
+        enrollment: i64,
+        version: i64,
+        full_name: String,
+        postal_address: String,
+        notice: Reply,
+        letter: String,
+    },
+    /// Guard: the learner confirmed this sample version; the data are locked. False when it
+    /// is not the current version or was confirmed before.
+    ConfirmSample {
+        enrollment: i64,
+        version: i64,
+    },
 }
 
 impl Command {
@@ -312,6 +376,10 @@ impl Command {
                 | Self::Submit { .. }
                 | Self::CompleteJob(_)
                 | Self::SortDocument { .. }
+                | Self::StartAttempt { .. }
+                | Self::UpdateAttempt { .. }
+                | Self::IssueSample { .. }
+                | Self::ConfirmSample { .. }
         )
     }
 
@@ -488,9 +556,16 @@ pub fn step(ctx: &Ctx, dialogue: Dialogue, input: Input) -> Outcome {
         Input::Command(Cmd::Forget) => privacy::forget_request(ctx, dialogue),
         Input::Command(Cmd::Schedule) => schedule::open(ctx, dialogue),
         Input::Command(Cmd::Materials) => schedule::materials(ctx, dialogue),
+        Input::Command(Cmd::Test) => attestation::open(ctx, dialogue),
         Input::Button(action) => button(ctx, dialogue, action),
         Input::BadButton => Outcome::stay(dialogue).toast(tr!(ctx.texts, "button-outdated")),
-        Input::Text(text) => text_input(ctx, dialogue, text.trim()),
+        Input::Text(text) => {
+            let text = bad_input::clean(&text);
+            match bad_input::refuse_long(ctx, &dialogue, &text) {
+                Some(refusal) => refusal,
+                None => text_input(ctx, dialogue, text.trim()),
+            }
+        }
         Input::File(file) => documents::file(ctx, dialogue, file),
         Input::Unsupported => Outcome::stay(dialogue.clone()).say(unsupported(ctx, &dialogue)),
         Input::Event(event) => on_event(ctx, dialogue, event),
@@ -533,6 +608,13 @@ fn button(ctx: &Ctx, dialogue: Dialogue, action: Action) -> Outcome {
         A::TimeZone(offset) => schedule::choose_zone(ctx, dialogue, offset),
         A::ChangeTimeZone => schedule::ask_zone(ctx, dialogue),
         A::DocSort(document, kind) => mail::sort_document(ctx, dialogue, document, kind),
+        A::Test => attestation::open(ctx, dialogue),
+        A::TestStart(e) => attestation::start(ctx, dialogue, e),
+        A::TestAnswer(key, n) => attestation::answer(ctx, dialogue, &key, Some(n)),
+        A::TestDone(key) => attestation::answer(ctx, dialogue, &key, None),
+        A::SampleConfirm(e, v) => sample::confirm(ctx, dialogue, e, v),
+        A::SampleName(e, v) => sample::ask(ctx, dialogue, e, v, sample::Part::Name),
+        A::SampleAddress(e, v) => sample::ask(ctx, dialogue, e, v, sample::Part::Address),
         A::StaffAccept(_) | A::StaffReturn(_) | A::StaffReturnDoc(_) | A::Staff(_) => {
             Outcome::stay(dialogue).toast(tr!(ctx.texts, "staff-only"))
         }
@@ -540,6 +622,12 @@ fn button(ctx: &Ctx, dialogue: Dialogue, action: Action) -> Outcome {
 }
 
 pub(crate) fn text_input(ctx: &Ctx, dialogue: Dialogue, text: &str) -> Outcome {
+    // «Подтверждаю»: the sample's confirmation typed, or sent as a reply to its letter.
+    if sample::is_confirmation(text) {
+        if let Some(outcome) = sample::confirm_typed(ctx, &dialogue) {
+            return outcome;
+        }
+    }
     match dialogue {
         Dialogue::AwaitingEmail { then } => registration::email_given(ctx, then, text),
         Dialogue::AwaitingCode { email, then } => registration::code_given(ctx, email, then, text),
@@ -553,6 +641,12 @@ pub(crate) fn text_input(ctx: &Ctx, dialogue: Dialogue, text: &str) -> Outcome {
         }
         d @ Dialogue::AwaitingConsent { .. } => {
             Outcome::stay(d).say(registration::consent_request(ctx))
+        }
+        Dialogue::SampleName { enrollment } => {
+            sample::answer(ctx, enrollment, sample::Part::Name, text)
+        }
+        Dialogue::SampleAddress { enrollment } => {
+            sample::answer(ctx, enrollment, sample::Part::Address, text)
         }
         Dialogue::Idle => Outcome::stay(Dialogue::Idle).say(status::not_understood(ctx)),
     }
@@ -607,6 +701,16 @@ fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
             unsorted,
         } => mail::documents_arrived(ctx, dialogue, enrollment, &unsorted),
         E::LetterBounced { email } => mail::letter_bounced(ctx, dialogue, &email),
+        E::TestWindow {
+            job,
+            enrollment,
+            notice,
+        } => attestation::window(ctx, dialogue, job, enrollment, notice),
+        E::AttemptTimeUp {
+            job,
+            enrollment,
+            attempt,
+        } => attestation::time_up(ctx, dialogue, job, enrollment, attempt),
     }
 }
 

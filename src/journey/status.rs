@@ -39,7 +39,7 @@ fn enrollment_block(ctx: &Ctx, e: &EnrollmentView) -> (String, Option<Button>) {
         return (tr!(t, "status-course-withdrawn"), None);
     };
     let dates = date_range(t, group.starts_on, group.ends_on);
-    let (line, button) = match stage(e) {
+    let (mut line, mut button) = match stage(e) {
         Stage::AwaitingPayment => (
             tr!(t, "stage-awaiting-payment"),
             Some(Button::action(tr!(t, "btn-pay-now"), Action::Pay(e.id))),
@@ -71,6 +71,12 @@ fn enrollment_block(ctx: &Ctx, e: &EnrollmentView) -> (String, Option<Button>) {
         Stage::UnderReview => (tr!(t, "stage-under-review"), None),
         Stage::Accepted => (tr!(t, "stage-accepted"), None),
     };
+    if e.enrolled {
+        if let Some((extra, extra_button)) = super::attestation::status_line(ctx, e) {
+            line = format!("{line}\n{extra}");
+            button = button.or(extra_button);
+        }
+    }
     (
         tr!(
             t,

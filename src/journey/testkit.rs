@@ -131,6 +131,8 @@ pub fn paid_enrollment() -> EnrollmentView {
         documents: Vec::new(),
         enrolled: false,
         review: None,
+        attempts: Vec::new(),
+        certificate: None,
     }
 }
 
@@ -139,6 +141,8 @@ pub struct World {
     pub catalog: Catalog,
     pub school: School,
     pub learner: LearnerView,
+    pub now: chrono::DateTime<Utc>,
+    pub entropy: u64,
 }
 
 impl World {
@@ -148,6 +152,8 @@ impl World {
             catalog: catalog(),
             school: school(),
             learner,
+            now: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
+            entropy: 42,
         }
     }
 
@@ -156,9 +162,10 @@ impl World {
             texts: &self.texts,
             catalog: &self.catalog,
             school: &self.school,
-            now: Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
+            now: self.now,
             learner: &self.learner,
             message_id: Some(99),
+            entropy: self.entropy,
         };
         step(&ctx, dialogue, input)
     }

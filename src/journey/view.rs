@@ -81,6 +81,55 @@ pub struct EnrollmentView {
     pub documents: Vec<DocView>,
     pub enrolled: bool,
     pub review: Option<Review>,
+    /// Attempts at the final test, by number.
+    pub attempts: Vec<AttemptView>,
+    /// The qualification document, once its sample was made.
+    pub certificate: Option<CertificateView>,
+}
+
+/// One attempt at the final test: its questions as drawn and shuffled for it, the answers
+/// so far (positions in the shown order), and the token the question on screen carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptView {
+    pub number: i64,
+    pub plan: Vec<super::attestation::PlannedQuestion>,
+    pub answers: Vec<Vec<u8>>,
+    /// Marks on the multiple-choice question on screen, not yet answered with «Готово».
+    pub marks: Vec<u8>,
+    pub current: usize,
+    pub token: String,
+    pub started_at: i64,
+    /// The time limit, when the course sets one.
+    pub deadline_at: Option<i64>,
+    pub result: Option<AttemptResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptResult {
+    pub finished_at: i64,
+    pub score: i64,
+    pub total: i64,
+    pub passed: bool,
+    pub ended_by: super::attestation::EndedBy,
+}
+
+impl AttemptView {
+    pub fn active(&self) -> bool {
+        self.result.is_none()
+    }
+}
+
+/// The qualification document of an enrollment: the data on its sample and how far it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateView {
+    pub registration_number: String,
+    pub full_name: String,
+    pub postal_address: String,
+    /// Each correction makes a new sample version; buttons name the version they are for.
+    pub version: i64,
+    pub confirmed: bool,
+    pub printed: bool,
+    pub tracking_number: Option<String>,
 }
 
 impl EnrollmentView {

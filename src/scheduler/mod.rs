@@ -29,9 +29,11 @@ use sqlx::AnyConnection;
 
 use crate::app::App;
 use crate::domain::catalog::{Catalog, Course, Group, Lesson};
+use crate::journey::attestation::Notice;
 use crate::journey::schedule::find_lesson;
 use crate::store::{self, enrollments, jobs, schedule};
 
+pub mod attestation;
 pub mod links;
 mod worker;
 
@@ -62,9 +64,27 @@ pub enum Job {
     },
     /// One learner's «Материалы и запись занятия».
     Materials { lesson_id: String, learner_id: i64 },
+    /// A moment of a group's final-test window (`at`): one [`Job::TestNotice`] per learner
+    /// enrolled in the group.
+    TestWindow {
+        group_id: String,
+        at: i64,
+        notice: Notice,
+    },
+    /// One learner's notice about the window: the test opened, closes soon, is closed.
+    TestNotice {
+        group_id: String,
+        at: i64,
+        notice: Notice,
+        learner_id: i64,
+    },
+    /// The time limit of an attempt at the final test.
+    AttemptTimeUp { enrollment: i64, attempt: i64 },
+    /// The daily look at the Russian Post tracking of posted documents.
+    PostPoll { day: String },
 }
 
-/// Every kind this scheduler runs.
+/// The kinds of the lesson jobs (planned from the lessons of the catalog).
 pub const KINDS: [&str; 4] = [
     "lesson_reminders",
     "lesson_materials",
@@ -79,6 +99,10 @@ impl Job {
             Self::LessonMaterials { .. } => KINDS[1],
             Self::Reminder { .. } => KINDS[2],
             Self::Materials { .. } => KINDS[3],
+            Self::TestWindow { .. } => attestation::KINDS[0],
+            Self::TestNotice { .. } => attestation::KINDS[1],
+            Self::AttemptTimeUp { .. } => attestation::KINDS[2],
+            Self::PostPoll { .. } => attestation::KINDS[3],
         }
     }
 
@@ -100,6 +124,25 @@ impl Job {
                 lesson_id,
                 learner_id,
             } => format!("materials:{lesson_id}/{learner_id}"),
+            Self::TestWindow {
+                group_id,
+                at,
+                notice,
+            } => format!("test:{group_id}@{at}:{}", attestation::notice_code(*notice)),
+            Self::TestNotice {
+                group_id,
+                at,
+                notice,
+                learner_id,
+            } => format!(
+                "test:{group_id}@{at}:{}/{learner_id}",
+                attestation::notice_code(*notice)
+            ),
+            Self::AttemptTimeUp {
+                enrollment,
+                attempt,
+            } => format!("attempt-time:{enrollment}/{attempt}"),
+            Self::PostPoll { day } => format!("post-poll:{day}"),
         }
     }
 
@@ -114,12 +157,14 @@ impl Job {
             .filter(|job| job.kind() == kind)
     }
 
-    fn lesson_id(&self) -> &str {
+    /// The lesson of a lesson job.
+    fn lesson_id(&self) -> Option<&str> {
         match self {
             Self::LessonReminders { lesson_id, .. }
             | Self::LessonMaterials { lesson_id }
             | Self::Reminder { lesson_id, .. }
-            | Self::Materials { lesson_id, .. } => lesson_id,
+            | Self::Materials { lesson_id, .. } => Some(lesson_id),
+            _ => None,
         }
     }
 
@@ -152,7 +197,10 @@ pub enum Verdict<'a> {
 }
 
 pub fn verdict<'a>(job: &Job, catalog: &'a Catalog, now: i64) -> Verdict<'a> {
-    let Some((course, group, lesson)) = find_lesson(catalog, job.lesson_id()) else {
+    let Some(lesson_id) = job.lesson_id() else {
+        return Verdict::Drop("not a lesson job".into());
+    };
+    let Some((course, group, lesson)) = find_lesson(catalog, lesson_id) else {
         return Verdict::Drop("the lesson was withdrawn from the catalog".into());
     };
     let ends_at = lesson.ends_at().timestamp();
@@ -169,7 +217,7 @@ pub fn verdict<'a>(job: &Job, catalog: &'a Catalog, now: i64) -> Verdict<'a> {
                 Verdict::Run(course, group, lesson)
             }
         }
-        Job::LessonMaterials { .. } | Job::Materials { .. } => {
+        _ => {
             if now < ends_at {
                 Verdict::Later(ends_at)
             } else if now > ends_at + MATERIALS_FRESH_SECONDS {
@@ -221,7 +269,8 @@ pub fn lesson_jobs(catalog: &Catalog, now: DateTime<Utc>) -> Vec<(Job, i64)> {
 
 /// Why a pending job no longer matches the catalog, if it does not. Pure.
 pub fn obsolete(job: &Job, catalog: &Catalog) -> Option<&'static str> {
-    let Some((_, _, lesson)) = find_lesson(catalog, job.lesson_id()) else {
+    let lesson_id = job.lesson_id()?;
+    let Some((_, _, lesson)) = find_lesson(catalog, lesson_id) else {
         return Some("lesson withdrawn from the catalog");
     };
     match job {
@@ -275,7 +324,13 @@ pub async fn plan_catalog(
 pub async fn plan_on_start(app: &App) -> anyhow::Result<PlanReport> {
     let catalog = app.catalog().await?;
     let mut tx = app.store.begin().await?;
-    let report = plan_catalog(&mut tx, &catalog, app.now()).await?;
+    let mut report = plan_catalog(&mut tx, &catalog, app.now()).await?;
+    let tests = attestation::plan(&mut tx, &catalog, app.school.tz, app.now()).await?;
+    report.planned += tests.planned;
+    report.cancelled += tests.cancelled;
+    if app.post.is_some() {
+        attestation::plan_post_poll(&mut tx, app.school.tz, app.now()).await?;
+    }
     tx.commit().await?;
     tracing::info!(
         planned = report.planned,

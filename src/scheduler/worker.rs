@@ -175,6 +175,9 @@ impl Worker {
         job: Job,
         now: i64,
     ) -> anyhow::Result<Ran> {
+        if job.lesson_id().is_none() {
+            return super::attestation::carry_out(self, app, messenger, claimed, job, now).await;
+        }
         let catalog = app.catalog().await?;
         let (group, lesson) = match verdict(&job, &catalog, now) {
             Verdict::Run(_, g, l) => (g, l),
@@ -205,7 +208,11 @@ impl Worker {
                 })
                 .await
             }
-            Job::Reminder { learner_id, .. } | Job::Materials { learner_id, .. } => {
+            _ => {
+                let (Job::Reminder { learner_id, .. } | Job::Materials { learner_id, .. }) = &job
+                else {
+                    return Ok(Ran::Dropped("not a lesson job".into()));
+                };
                 let mut conn = app.store.pool().acquire().await?;
                 let Some(learner) = learners::by_id(&mut conn, *learner_id).await? else {
                     return Ok(Ran::Dropped("the learner is gone".into()));
@@ -258,8 +265,8 @@ impl Worker {
     }
 
     /// One job per learner enrolled in the group, planned in the transaction that finishes
-    /// the lesson job.
-    async fn fan_out(
+    /// the group's job.
+    pub(super) async fn fan_out(
         &self,
         app: &App,
         claimed: &ClaimedJob,

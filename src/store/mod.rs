@@ -13,6 +13,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub mod attestation;
 pub mod audit;
 pub mod catalog;
 pub mod conversations;
@@ -152,6 +153,23 @@ impl Store {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// [`Store::claim_update`] inside a transaction: the claim counts only with the change the
+/// update made, so an update is applied once even when it comes again.
+pub async fn claim_update_in(
+    conn: &mut sqlx::AnyConnection,
+    update_id: i64,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO processed_updates (update_id, at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(update_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {

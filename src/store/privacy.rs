@@ -21,6 +21,28 @@ pub async fn export(
             None => None,
         };
         let application = enrollments::application(&mut *conn, e.id).await?;
+        let tests: Vec<_> = super::attestation::attempts(&mut *conn, e.id)
+            .await?
+            .into_iter()
+            .map(|a| serde_json::json!({
+                "attempt": a.number,
+                "started_at": a.started_at,
+                "finished_at": a.result.as_ref().map(|r| r.finished_at),
+                "score": a.result.as_ref().map(|r| r.score),
+                "total": a.result.as_ref().map(|r| r.total),
+                "passed": a.result.as_ref().map(|r| r.passed),
+            }))
+            .collect();
+        let certificate = super::attestation::certificate(&mut *conn, e.id)
+            .await?
+            .map(|c| serde_json::json!({
+                "registration_number": c.registration_number,
+                "full_name": c.full_name,
+                "postal_address": c.postal_address,
+                "confirmed_at": c.confirmed_at,
+                "printed_at": c.printed_at,
+                "tracking_number": c.tracking_number,
+            }));
         courses.push(serde_json::json!({
             "course": e.course_id,
             "group": e.group_id,
@@ -31,6 +53,8 @@ pub async fn export(
             "submitted_at": e.submitted_at,
             "enrolled_at": e.enrolled_at,
             "review": e.review_status,
+            "final_test": tests,
+            "certificate": certificate,
         }));
     }
     let documents: Vec<_> = enrollments::documents_of_learner(&mut *conn, learner_id)
@@ -114,6 +138,19 @@ pub async fn forget(
         .bind(now)
         .execute(&mut *conn)
         .await?;
+        // The register of issued documents keeps the name and number (a record the school
+        // must keep); the postal address goes, and a sample not yet confirmed goes whole.
+        sqlx::query(
+            "UPDATE certificates SET postal_address = '' WHERE enrollment_id = $1 \
+             AND confirmed_at IS NOT NULL",
+        )
+        .bind(e.id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("DELETE FROM certificates WHERE enrollment_id = $1 AND confirmed_at IS NULL")
+            .bind(e.id)
+            .execute(&mut *conn)
+            .await?;
     }
     for d in enrollments::documents_of_learner(&mut *conn, learner_id).await? {
         if d.status != "destroyed" {

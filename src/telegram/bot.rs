@@ -18,6 +18,7 @@ use teloxide::types::{
 use teloxide::{ApiError, RequestError};
 
 use super::limiter::RateLimiter;
+use super::split::{split_html, MAX_MESSAGE_CHARS};
 use crate::app::messenger::{Messenger, SendError};
 use crate::journey::reply::{Button, Reply};
 use crate::texts::Texts;
@@ -45,6 +46,7 @@ pub fn main_menu(t: &Texts) -> KeyboardMarkup {
             KeyboardButton::new(tr!(t, "menu-schedule")),
             KeyboardButton::new(tr!(t, "menu-help")),
         ],
+        vec![KeyboardButton::new(tr!(t, "menu-test"))],
     ])
     .resize_keyboard()
     .persistent()
@@ -174,6 +176,19 @@ impl Messenger for TelegramMessenger {
         thread_id: Option<i32>,
         reply: &Reply,
     ) -> Result<i32, SendError> {
+        let parts = split_html(&reply.text, MAX_MESSAGE_CHARS);
+        if let Some((last, first)) = parts.split_last().filter(|(_, first)| !first.is_empty()) {
+            // A long text goes as several messages; the buttons stay under the last one.
+            for part in first {
+                self.send_in(chat_id, thread_id, &Reply::text(part.clone()))
+                    .await?;
+            }
+            let last = Reply {
+                text: last.clone(),
+                ..reply.clone()
+            };
+            return self.send_in(chat_id, thread_id, &last).await;
+        }
         let markup = self.markup(reply);
         let _place = self.limiter.acquire(chat_id).await;
         let call = |thread: Option<i32>| {

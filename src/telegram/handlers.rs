@@ -27,6 +27,29 @@ pub fn schema() -> Handler {
     dptree::entry()
         .branch(Update::filter_callback_query().endpoint(on_button))
         .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_edited_message().endpoint(on_edited_message))
+}
+
+/// An edit of a message already answered: the answer stands, so say how to correct it
+/// (in private chats only; edits elsewhere are not the learner's business with the bot).
+async fn on_edited_message(
+    app: Arc<App>,
+    messenger: Arc<TelegramMessenger>,
+    handled: Handled,
+    update: Update,
+    msg: Message,
+) -> HandlerResult {
+    use crate::app::Messenger as _;
+    let private = matches!(msg.chat.kind, ChatKind::Private(_));
+    let from_person = msg.from.as_ref().is_some_and(|u| !u.is_bot);
+    let result = if private && from_person {
+        let note = crate::journey::reply::Reply::text(tr!(app.texts, "edited-message-note"));
+        messenger.send(msg.chat.id.0, &note).await.map(|_| ())
+    } else {
+        Ok(())
+    };
+    let _ = handled.send(update.id.0 as i64);
+    result.map_err(Into::into)
 }
 
 fn display_name(user: &User) -> String {
@@ -73,6 +96,7 @@ pub fn text_input(app: &App, text: &str) -> Input {
             "forget" => Input::Command(Cmd::Forget),
             "schedule" => Input::Command(Cmd::Schedule),
             "materials" => Input::Command(Cmd::Materials),
+            "test" => Input::Command(Cmd::Test),
             _ => Input::Text(text.to_owned()),
         };
     }
@@ -84,6 +108,8 @@ pub fn text_input(app: &App, text: &str) -> Input {
         Input::Command(Cmd::Help)
     } else if text == tr!(t, "menu-schedule") {
         Input::Command(Cmd::Schedule)
+    } else if text == tr!(t, "menu-test") {
+        Input::Command(Cmd::Test)
     } else {
         Input::Text(text.to_owned())
     }
@@ -123,7 +149,13 @@ async fn on_message(
     update: Update,
     msg: Message,
 ) -> HandlerResult {
-    let result = route_message(&app, &messenger, &msg).await;
+    let result = route_message(&app, &messenger, &msg, update.id.0 as i64).await;
+    if result.is_err() && matches!(msg.chat.kind, ChatKind::Private(_)) {
+        // The database is away (or similar): the learner should know to try again.
+        use crate::app::Messenger as _;
+        let sorry = crate::journey::reply::Reply::text(tr!(app.texts, "technical-trouble"));
+        let _ = messenger.send(msg.chat.id.0, &sorry).await;
+    }
     let _ = handled.send(update.id.0 as i64);
     result.map_err(Into::into)
 }
@@ -132,6 +164,7 @@ async fn route_message(
     app: &App,
     messenger: &TelegramMessenger,
     msg: &Message,
+    update_id: i64,
 ) -> anyhow::Result<()> {
     let Some(user) = msg.from.as_ref() else {
         return Ok(());
@@ -163,6 +196,7 @@ async fn route_message(
         callback_id: None,
         tg_user_id: Some(user.id.0 as i64),
         interactive: true,
+        update_id: Some(update_id),
     };
     engine::handle(app, messenger, learner_id, &origin, input).await
 }
@@ -208,7 +242,12 @@ async fn on_button(
     update: Update,
     query: CallbackQuery,
 ) -> HandlerResult {
-    let result = route_button(&app, &messenger, &query).await;
+    let result = route_button(&app, &messenger, &query, update.id.0 as i64).await;
+    if result.is_err() {
+        use crate::app::Messenger as _;
+        let sorry = tr!(app.texts, "technical-trouble-short");
+        let _ = messenger.answer_button(&query.id.0, Some(&sorry)).await;
+    }
     let _ = handled.send(update.id.0 as i64);
     result.map_err(Into::into)
 }
@@ -217,6 +256,7 @@ async fn route_button(
     app: &App,
     messenger: &TelegramMessenger,
     query: &CallbackQuery,
+    update_id: i64,
 ) -> anyhow::Result<()> {
     use crate::app::Messenger as _;
     let action = query.data.as_deref().and_then(Action::parse);
@@ -249,6 +289,7 @@ async fn route_button(
         callback_id: Some(query.id.0.clone()),
         tg_user_id: Some(query.from.id.0 as i64),
         interactive: true,
+        update_id: Some(update_id),
     };
     let input = action.map_or(Input::BadButton, Input::Button);
     engine::handle(app, messenger, learner_id, &origin, input).await

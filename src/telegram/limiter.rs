@@ -61,6 +61,7 @@ impl Limits {
         let mut limits = Self::default();
         limits.overall.count = settings.messages_per_second.max(1);
         limits.group_chat.count = settings.group_messages_per_minute.max(1);
+        limits.private_chat.count = 3 * settings.private_chat_messages_per_second.max(1);
         limits
     }
 

@@ -5,4 +5,5 @@ pub mod fake_api;
 pub mod handlers;
 pub mod limiter;
 pub mod runner;
+pub mod split;
 pub mod staff_setup;

@@ -19,6 +19,9 @@ pub struct Running {
     pub handled: Handled,
     pub messenger: Arc<TelegramMessenger>,
     pub dispatcher: tokio::task::JoinHandle<()>,
+    /// The outbox and staff-alert workers: awaited on stop, so a delivery in progress ends
+    /// with its row marked rather than cut off by the exit.
+    pub worker_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -35,6 +38,9 @@ impl Running {
         }
         let _ = (&mut self.dispatcher).await;
         self.workers.cancel();
+        for task in self.worker_tasks {
+            let _ = task.await;
+        }
     }
 }
 
@@ -47,6 +53,7 @@ pub fn learner_commands(app: &App) -> Vec<BotCommand> {
         BotCommand::new("status", tr!(t, "command-status")),
         BotCommand::new("schedule", tr!(t, "command-schedule")),
         BotCommand::new("materials", tr!(t, "command-materials")),
+        BotCommand::new("test", tr!(t, "command-test")),
         BotCommand::new("help", tr!(t, "command-help")),
         BotCommand::new("cancel", tr!(t, "command-cancel")),
         BotCommand::new("mydata", tr!(t, "command-mydata")),
@@ -88,7 +95,14 @@ where
             messenger.clone(),
             handled.clone()
         ])
-        .default_handler(|_| async {})
+        .default_handler({
+            // Updates no branch takes (polls, reactions, …) are ignored, but observed too.
+            let handled = handled.clone();
+            move |update: Arc<Update>| {
+                let _ = handled.send(update.id.0 as i64);
+                async {}
+            }
+        })
         .error_handler(
             teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
                 "update handling failed",
@@ -98,8 +112,10 @@ where
     let shutdown = dispatcher.shutdown_token();
     let workers = CancellationToken::new();
     let dyn_messenger: Arc<dyn Messenger> = messenger.clone();
-    tokio::spawn(outbox::run(app.clone(), dyn_messenger, workers.clone()));
-    tokio::spawn(crate::app::staff_alerts::run(app.clone(), workers.clone()));
+    let worker_tasks = vec![
+        tokio::spawn(outbox::run(app.clone(), dyn_messenger, workers.clone())),
+        tokio::spawn(crate::app::staff_alerts::run(app.clone(), workers.clone())),
+    ];
     let dispatcher = tokio::spawn(async move {
         dispatcher
             .dispatch_with_listener(
@@ -114,5 +130,6 @@ where
         handled,
         messenger,
         dispatcher,
+        worker_tasks,
     })
 }

@@ -384,6 +384,32 @@ impl TestBot {
         (toast, self.fresh(chat))
     }
 
+    /// The learner sends a message with these content fields (a sticker, a location, a
+    /// document by file_id…) in their private chat; returns the bot's new messages there.
+    pub async fn send_content(
+        &mut self,
+        user: &FakeUser,
+        content: serde_json::Value,
+    ) -> Vec<BotMessage> {
+        self.fresh(user.id);
+        let id = self.fake.send_message_with(user, content).unwrap();
+        self.wait_handled(id).await;
+        self.fresh(user.id)
+    }
+
+    /// `user` writes `text` in a group chat; waits until the bot has handled it.
+    pub async fn say_in_group(
+        &mut self,
+        chat: &uchbot::telegram::fake_api::FakeChat,
+        user: &FakeUser,
+        text: &str,
+    ) -> Vec<BotMessage> {
+        self.fresh(chat.id);
+        let id = self.fake.send_text_in(chat, user, text);
+        self.wait_handled(id).await;
+        self.fresh(chat.id)
+    }
+
     /// Queues any update (e.g. a forged callback query) and waits until it is handled.
     pub async fn send_update(&mut self, update: serde_json::Value) {
         let id = self.fake.send_update(update).unwrap();

@@ -4,3 +4,4 @@ pub mod db;
 pub mod fanout;
 pub mod journeys;
 pub mod mts_link_fake;
+pub mod russian_post_fake;

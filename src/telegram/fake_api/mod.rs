@@ -203,6 +203,9 @@ pub enum Failure {
     Delay(Duration),
     /// Close the connection without answering (teloxide: `RequestError::Network`).
     DropConnection,
+    /// Never answer and never carry the call out, until the caller gives up (its timeout)
+    /// or the fake stops: a request lost on the way.
+    Hang,
     /// Any other error answer, e.g. `403, "Forbidden: bot was blocked by the user"`.
     Api { code: u16, description: String },
 }
@@ -241,6 +244,10 @@ pub struct RecordedRequest {
     pub files: Vec<UploadedFile>,
     /// `None` while the call is in progress (a long poll).
     pub outcome: Option<Outcome>,
+    /// When the call arrived and when it was answered (benchmarks time the bot with these:
+    /// an update is delivered when its getUpdates is answered).
+    pub received_at: std::time::Instant,
+    pub answered_at: Option<std::time::Instant>,
 }
 
 impl RecordedRequest {
@@ -785,6 +792,19 @@ impl FakeBotApi {
     pub fn fail_next(&self, method: &str, failure: Failure) {
         let method = server::canonical_method(method);
         self.change(|state| state.push_failure(method, failure));
+    }
+
+    /// Answers every call of `method` with `failure` until [`Self::end_outage`] (after
+    /// the faults queued with [`Self::fail_next`]).
+    pub fn start_outage(&self, method: &str, failure: Failure) {
+        let method = server::canonical_method(method);
+        self.change(|state| state.set_outage(method, Some(failure)));
+    }
+
+    /// `method` works again.
+    pub fn end_outage(&self, method: &str) {
+        let method = server::canonical_method(method);
+        self.change(|state| state.set_outage(method, None));
     }
 
     /// Answers 429 with retry_after when the bot exceeds Telegram's flood limits.

@@ -324,6 +324,13 @@ async fn process(
             shared.bump();
             return Err(ConnectionDropped);
         }
+        Some(Failure::Hang) => {
+            // The caller's timeout drops this future with its connection; else the end.
+            shared.shutdown.cancelled().await;
+            shared.lock().complete(seq, Outcome::Dropped);
+            shared.bump();
+            return Err(ConnectionDropped);
+        }
         Some(Failure::TooManyRequests { retry_after }) => {
             Err(ApiError::too_many_requests(retry_after))
         }

@@ -498,6 +498,8 @@ pub struct State {
     menu_buttons: HashMap<Option<i64>, Value>,
     requests: Vec<RecordedRequest>,
     failures: HashMap<String, VecDeque<Failure>>,
+    /// Faults that last until cleared (an outage), after the queued ones.
+    outages: HashMap<String, Failure>,
     limiter: RateLimiter,
     enforce_limits: bool,
 }
@@ -529,6 +531,7 @@ impl State {
             menu_buttons: HashMap::new(),
             requests: Vec::new(),
             failures: HashMap::new(),
+            outages: HashMap::new(),
             limiter: RateLimiter::default(),
             enforce_limits: false,
         }
@@ -593,6 +596,8 @@ impl State {
             params: Value::Object(params.clone()),
             files,
             outcome: None,
+            received_at: std::time::Instant::now(),
+            answered_at: None,
         });
         seq
     }
@@ -600,6 +605,7 @@ impl State {
     pub fn complete(&mut self, seq: usize, outcome: Outcome) {
         if let Some(request) = self.requests.get_mut(seq) {
             request.outcome = Some(outcome);
+            request.answered_at = Some(std::time::Instant::now());
         }
     }
 
@@ -612,7 +618,17 @@ impl State {
     }
 
     pub fn take_failure(&mut self, method: &str) -> Option<Failure> {
-        self.failures.get_mut(method)?.pop_front()
+        self.failures
+            .get_mut(method)
+            .and_then(VecDeque::pop_front)
+            .or_else(|| self.outages.get(method).cloned())
+    }
+
+    pub fn set_outage(&mut self, method: String, failure: Option<Failure>) {
+        match failure {
+            Some(failure) => self.outages.insert(method, failure),
+            None => self.outages.remove(&method),
+        };
     }
 
     pub fn set_enforce_limits(&mut self, on: bool) {
