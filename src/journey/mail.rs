@@ -91,6 +91,12 @@ pub fn enrollment_for_documents(learner: &LearnerView) -> Option<i64> {
 /// certificate sample), it goes through the same step as text typed in Telegram.
 /// Elsewhere it is a question for staff: forwarded, and the learner told so.
 pub fn letter(ctx: &Ctx, dialogue: Dialogue, subject: &str, text: &str) -> Outcome {
+    // «Подтверждаю» in answer to the sample's letter, whatever the chat is doing.
+    if super::sample::is_confirmation(text) {
+        if let Some(outcome) = super::sample::confirm_typed(ctx, &dialogue) {
+            return outcome;
+        }
+    }
     match dialogue {
         // Answers typed into a form or a document request belong to Telegram: a letter
         // that happens to arrive then must not become a field's value.

@@ -14,8 +14,8 @@ use crate::tr;
 
 pub mod action;
 pub mod application;
-pub mod bad_input;
 pub mod attestation;
+pub mod bad_input;
 pub mod browse;
 pub mod documents;
 pub mod mail;

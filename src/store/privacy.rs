@@ -24,25 +24,29 @@ pub async fn export(
         let tests: Vec<_> = super::attestation::attempts(&mut *conn, e.id)
             .await?
             .into_iter()
-            .map(|a| serde_json::json!({
-                "attempt": a.number,
-                "started_at": a.started_at,
-                "finished_at": a.result.as_ref().map(|r| r.finished_at),
-                "score": a.result.as_ref().map(|r| r.score),
-                "total": a.result.as_ref().map(|r| r.total),
-                "passed": a.result.as_ref().map(|r| r.passed),
-            }))
+            .map(|a| {
+                serde_json::json!({
+                    "attempt": a.number,
+                    "started_at": a.started_at,
+                    "finished_at": a.result.as_ref().map(|r| r.finished_at),
+                    "score": a.result.as_ref().map(|r| r.score),
+                    "total": a.result.as_ref().map(|r| r.total),
+                    "passed": a.result.as_ref().map(|r| r.passed),
+                })
+            })
             .collect();
         let certificate = super::attestation::certificate(&mut *conn, e.id)
             .await?
-            .map(|c| serde_json::json!({
-                "registration_number": c.registration_number,
-                "full_name": c.full_name,
-                "postal_address": c.postal_address,
-                "confirmed_at": c.confirmed_at,
-                "printed_at": c.printed_at,
-                "tracking_number": c.tracking_number,
-            }));
+            .map(|c| {
+                serde_json::json!({
+                    "registration_number": c.registration_number,
+                    "full_name": c.full_name,
+                    "postal_address": c.postal_address,
+                    "confirmed_at": c.confirmed_at,
+                    "printed_at": c.printed_at,
+                    "tracking_number": c.tracking_number,
+                })
+            });
         courses.push(serde_json::json!({
             "course": e.course_id,
             "group": e.group_id,
