@@ -11,6 +11,8 @@
 //! - **memory**: 100,000 learners in the database and 10,000 conversations in progress.
 //! - **coldstart**: from spawning `uchbot serve` to its first getUpdates (median of 5).
 //!
+//! Commands:
+//!
 //!     cargo bench --bench inbound                          # everything (a few minutes)
 //!     cargo bench --bench inbound -- inbound 200           # one part; 200 learners
 //!     cargo bench --bench inbound -- memory 100000 10000

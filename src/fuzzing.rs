@@ -190,8 +190,11 @@ pub fn telegram_html(data: &[u8]) {
     }
 }
 
+/// A fuzz target: its name and its entry point.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// The targets by name, as `fuzz/fuzz_targets/` and `fuzz/corpus/` name them.
-pub const TARGETS: [(&str, fn(&[u8])); 6] = [
+pub const TARGETS: [Target; 6] = [
     ("form_fields", form_fields),
     ("callback_data", callback_data),
     ("journey_text", journey_text),
