@@ -91,6 +91,12 @@ pub fn enrollment_for_documents(learner: &LearnerView) -> Option<i64> {
 /// certificate sample), it goes through the same step as text typed in Telegram.
 /// Elsewhere it is a question for staff: forwarded, and the learner told so.
 pub fn letter(ctx: &Ctx, dialogue: Dialogue, subject: &str, text: &str) -> Outcome {
+    // «Подтверждаю» in answer to the sample's letter, whatever the chat is doing.
+    if super::sample::is_confirmation(text) {
+        if let Some(outcome) = super::sample::confirm_typed(ctx, &dialogue) {
+            return outcome;
+        }
+    }
     match dialogue {
         // Answers typed into a form or a document request belong to Telegram: a letter
         // that happens to arrive then must not become a field's value.
@@ -189,6 +195,79 @@ pub fn letter_bounced(ctx: &Ctx, dialogue: Dialogue, email: &str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journey::testkit::{paid_enrollment, registered, texts_of, World};
+    use crate::journey::view::CertificateView;
+    use crate::journey::Input;
+
+    fn letter_input(text: &str) -> Input {
+        Input::Letter {
+            subject: "Re: письмо".into(),
+            text: text.into(),
+        }
+    }
+
+    fn asks_staff(o: &Outcome) -> bool {
+        o.commands()
+            .any(|c| matches!(c, Command::AlertStaff(StaffAlert::QuestionByEmail { .. })))
+    }
+
+    #[test]
+    fn a_letter_at_rest_is_a_question_for_staff() {
+        let world = World::new(registered());
+        let o = world.step(Dialogue::Idle, letter_input("Когда начнутся занятия?"));
+        assert!(asks_staff(&o));
+        assert!(texts_of(&o).contains("передали его сотрудникам"));
+        assert_eq!(o.dialogue, Dialogue::Idle);
+    }
+
+    #[test]
+    fn a_letter_never_becomes_a_form_answer() {
+        let world = World::new(registered());
+        let form = Dialogue::Form {
+            enrollment: 5,
+            field: crate::journey::application::Field::Surname,
+            review: false,
+        };
+        let o = world.step(form.clone(), letter_input("Иванова"));
+        assert!(asks_staff(&o));
+        assert_eq!(o.dialogue, form);
+    }
+
+    #[test]
+    fn the_email_code_by_letter_goes_through_the_code_step() {
+        let world = World::new(registered());
+        let waiting = Dialogue::AwaitingCode {
+            email: "masha@example.org".into(),
+            then: None,
+        };
+        let o = world.step(waiting, letter_input("123456"));
+        assert!(!asks_staff(&o));
+    }
+
+    #[test]
+    fn confirming_the_sample_by_letter_confirms_it() {
+        let mut learner = registered();
+        learner
+            .enrollments
+            .push(crate::journey::view::EnrollmentView {
+                certificate: Some(CertificateView {
+                    registration_number: "ПК-2026-0001".into(),
+                    full_name: "Иванова Мария Сергеевна".into(),
+                    postal_address: "620014, г. Екатеринбург".into(),
+                    version: 1,
+                    confirmed: false,
+                    printed: false,
+                    tracking_number: None,
+                }),
+                ..paid_enrollment()
+            });
+        let world = World::new(learner);
+        let o = world.step(Dialogue::Idle, letter_input("Подтверждаю"));
+        assert!(!asks_staff(&o));
+        assert!(o
+            .commands()
+            .any(|c| matches!(c, Command::ConfirmSample { enrollment: 5, .. })));
+    }
 
     #[test]
     fn file_names_subjects_and_texts_name_documents() {
