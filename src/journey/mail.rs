@@ -240,7 +240,11 @@ pub fn parse_sorting(text: &str, files: usize) -> Option<Sorting> {
         return Some(sorting);
     }
     // No numbers: one file and a short letter that names one document; or one line per
-    // file, each naming one document.
+    // file, each naming one document. A question («паспорт нужен с пропиской?») is not
+    // an answer.
+    if text.contains('?') {
+        return None;
+    }
     let naming: Vec<Vec<DocKind>> = text
         .lines()
         .map(kinds_named)
@@ -248,7 +252,7 @@ pub fn parse_sorting(text: &str, files: usize) -> Option<Sorting> {
         .collect();
     if files == 1 {
         let kinds = kinds_named(text);
-        return (kinds.len() == 1 && text.chars().count() <= 300).then(|| Sorting {
+        return (kinds.len() == 1 && text.chars().count() <= 120).then(|| Sorting {
             told: vec![(1, kinds[0])],
             unclear: Vec::new(),
         });
@@ -457,6 +461,7 @@ mod tests {
         assert_eq!(s.unclear, vec![2, 3]);
         // Not an answer about files at all.
         assert_eq!(told("Когда начнутся занятия?", 2), None);
+        assert_eq!(told("Паспорт нужен с пропиской?", 1), None);
         assert_eq!(told("Встреча в 10:00", 2), None);
         assert_eq!(told("1 — паспорт", 0), None);
         // Numbers out of range are not files.
