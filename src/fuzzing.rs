@@ -103,6 +103,7 @@ fn learner(registered: bool) -> LearnerView {
         previous_form: Default::default(),
         enrollments: Vec::new(),
         timezone: None,
+        unsorted: Vec::new(),
     }
 }
 

@@ -295,13 +295,8 @@ async fn letters_to(
 }
 
 async fn letters_now(server: &MailServer, user: MailUser, subject: &str) -> Vec<IncomingMail> {
-    let mut session = ImapSession::connect(&imap(server, user, "INBOX"))
+    all_in_inbox(server, user)
         .await
-        .expect("IMAP login");
-    session.select().await.expect("SELECT");
-    let fetched = session.fetch_after(0).await.expect("fetch");
-    let _ = session.logout().await;
-    fetched
         .iter()
         .filter_map(|m| parse_incoming(m.raw.as_ref()?, &MailLimits::for_document_scans()).ok())
         .filter(|m| m.subject.as_deref().unwrap_or("").contains(subject))
@@ -309,13 +304,35 @@ async fn letters_now(server: &MailServer, user: MailUser, subject: &str) -> Vec<
 }
 
 async fn raw_letters(server: &MailServer, user: MailUser) -> Vec<Vec<u8>> {
+    all_in_inbox(server, user)
+        .await
+        .into_iter()
+        .filter_map(|m| m.raw)
+        .collect()
+}
+
+/// Every letter in a user's INBOX (fetched batch after batch), in UID order.
+async fn all_in_inbox(
+    server: &MailServer,
+    user: MailUser,
+) -> Vec<uchbot::email::imap::FetchedMessage> {
     let mut session = ImapSession::connect(&imap(server, user, "INBOX"))
         .await
         .expect("IMAP login");
     session.select().await.expect("SELECT");
-    let fetched = session.fetch_after(0).await.expect("fetch");
+    let mut all = Vec::new();
+    loop {
+        let after = all
+            .last()
+            .map_or(0, |m: &uchbot::email::imap::FetchedMessage| m.uid);
+        let batch = session.fetch_after(after).await.expect("fetch");
+        if batch.is_empty() {
+            break;
+        }
+        all.extend(batch);
+    }
     let _ = session.logout().await;
-    fetched.into_iter().filter_map(|m| m.raw).collect()
+    all
 }
 
 /// Registration with `email`, payment and the application form: the learner is asked
@@ -533,6 +550,224 @@ async fn code_and_question_by_reply(db: TestDb) {
         .await;
     room.wait_ingested(2).await;
     assert_eq!(room.ledger(Some("processed")).await, 2);
+    room.stop().await;
+}
+
+// ------------------------------------------------------- learners without Telegram
+
+/// A learner known only by email (no Telegram chat): the bot's answers go by letter.
+async fn email_only(room: &Mailroom) -> uchbot::store::LearnerRecord {
+    let mut conn = room.bot.app.store.pool().acquire().await.unwrap();
+    uchbot::store::learners::ensure_email_only(
+        &mut conn,
+        LEARNER.address,
+        "Мария",
+        "a1b2c3d4e5f60718",
+        room.bot.app.now().timestamp(),
+    )
+    .await
+    .unwrap()
+}
+
+/// The learner answers `original` (a letter in their mailbox) with `text` above the quote,
+/// to its Reply-To address and in its thread.
+fn answer_to(original: &IncomingMail, text: &str) -> Vec<u8> {
+    let reply_to = original
+        .reply_to
+        .as_ref()
+        .expect("Reply-To")
+        .address
+        .clone();
+    assert!(reply_to.starts_with("teach+"), "{reply_to}");
+    let quoted: String = original.text.lines().map(|l| format!("> {l}\n")).collect();
+    let id = original.message_id.as_deref().unwrap();
+    letter_with(
+        LEARNER.address,
+        &reply_to,
+        &format!("Re: {}", original.subject.as_deref().unwrap_or_default()),
+        &format!("{text}\n\nПт, 4 дек. 2026 г. в 10:00, Учебный центр пишет:\n{quoted}"),
+        &format!("In-Reply-To: <{id}>\r\nReferences: <{id}>\r\n"),
+        &[],
+    )
+}
+
+async fn kinds_of_documents(room: &Mailroom, learner: i64) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT file_name, kind FROM documents WHERE learner_id = $1 ORDER BY id")
+        .bind(learner)
+        .fetch_all(room.bot.app.store.pool())
+        .await
+        .unwrap()
+}
+
+async fn files_of_unclear_kind_are_asked_about_by_letter(db: TestDb) {
+    let mut room = Mailroom::open(db, "INBOX").await;
+    let learner = email_only(&room).await;
+    room.start_poller();
+
+    room.server.deliver(
+        TEACH.address,
+        &proven(letter_with(
+            &format!("Мария <{}>", LEARNER.address),
+            TEACH.address,
+            "Документы",
+            "Добрый день! Высылаю сканы.",
+            "",
+            &[
+                ("scan001.pdf", "application/pdf", PDF),
+                ("scan002.png", "image/png", PNG),
+            ],
+        )),
+    );
+    // The receipt asks, the files numbered.
+    let receipt = letters_to(&room.server, LEARNER, "Документы получены", 1)
+        .await
+        .remove(0);
+    for line in [
+        "«scan001.pdf» — принят; уточним, какой это документ",
+        "1. «scan001.pdf»",
+        "2. «scan002.png»",
+        "1 — паспорт",
+    ] {
+        assert!(receipt.text.contains(line), "{line} in:\n{}", receipt.text);
+    }
+    assert_eq!(
+        kinds_of_documents(&room, learner.id).await,
+        vec![
+            ("scan001.pdf".into(), "unsorted".into()),
+            ("scan002.png".into(), "unsorted".into())
+        ]
+    );
+
+    // One understood, one not: recorded, and asked again (numbered anew).
+    room.server.deliver(
+        TEACH.address,
+        &answer_to(&receipt, "Здравствуйте!\n1 — паспорт\n2 — не помню"),
+    );
+    let told = letters_to(&room.server, LEARNER, "Новости по вашему обучению", 1)
+        .await
+        .remove(0);
+    assert!(
+        told.text.contains("«scan001.pdf» — Паспорт"),
+        "{}",
+        told.text
+    );
+    assert!(told.text.contains("1. «scan002.png»"), "{}", told.text);
+    assert!(!told.text.contains("scan001.pdf»\n"), "{}", told.text);
+
+    room.server
+        .deliver(TEACH.address, &answer_to(&told, "1 - аттестат"));
+    let last = letters_to(&room.server, LEARNER, "Новости по вашему обучению", 2)
+        .await
+        .pop()
+        .unwrap();
+    assert!(
+        last.text
+            .contains("«scan002.png» — Документ об образовании"),
+        "{}",
+        last.text
+    );
+    assert!(!last.text.contains("Не удалось понять"), "{}", last.text);
+    assert_eq!(
+        kinds_of_documents(&room, learner.id).await,
+        vec![
+            ("scan001.pdf".into(), "passport".into()),
+            ("scan002.png".into(), "education".into())
+        ]
+    );
+    // Answers about files are not questions for staff.
+    assert_eq!(texts_in(&room.bot, STAFF_CHAT, "Вопрос по почте"), 0);
+    room.wait_ingested(3).await;
+    assert_eq!(room.ledger(Some("processed")).await, 3);
+    room.stop().await;
+}
+
+async fn the_sample_is_confirmed_by_a_reply(db: TestDb) {
+    use uchbot::journey::{reply::Reply, Command};
+    use uchbot::store::enrollments;
+    let mut room = Mailroom::open(db, "INBOX").await;
+    let learner = email_only(&room).await;
+    let app = room.bot.app.clone();
+    let now = app.now().timestamp();
+    // Enrolled in the January group; the sample of the document issued (as the journey
+    // does when the group ends after a passed test): the letter with the PDF goes out.
+    let enrollment = {
+        let mut tx = app.store.begin().await.unwrap();
+        let (enrollment, _) = enrollments::accept_offer(
+            &mut tx,
+            &enrollments::OfferAcceptance {
+                learner_id: learner.id,
+                course_id: "pk-fgos",
+                group_id: "pk-fgos-2027-01",
+                offer_version: "2026-11-01",
+                offer_sha256: "ab",
+                tg_user_id: None,
+                tg_message_id: None,
+                amount_kopecks: 490_000,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let issue = Command::IssueSample {
+            enrollment,
+            version: 1,
+            full_name: "Иванова Мария Сергеевна".into(),
+            postal_address: "620014, г. Екатеринбург, ул. Ленина, д. 5, кв. 12".into(),
+            notice: Reply::text("Образец"),
+            letter: "Проверьте, пожалуйста, ФИО и адрес. Если всё верно, ответьте на это \
+                     письмо словом «Подтверждаю»."
+                .into(),
+        };
+        assert!(
+            uchbot::app::commands::apply(&app, &mut tx, &learner, &issue, now)
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        enrollment
+    };
+    room.start_poller();
+    let sample = letters_to(&room.server, LEARNER, "Образец документа", 1)
+        .await
+        .remove(0);
+    assert_eq!(sample.attachments.len(), 1, "the PDF is attached");
+
+    room.server
+        .deliver(TEACH.address, &answer_to(&sample, "Подтверждаю"));
+    // Staff alerted, the learner told, the data locked.
+    room.bot
+        .wait_text(STAFF_CHAT, "Образец документа подтверждён")
+        .await;
+    let told = letters_to(&room.server, LEARNER, "Новости по вашему обучению", 1)
+        .await
+        .remove(0);
+    assert!(
+        told.text.contains("Данные документа подтверждены"),
+        "{}",
+        told.text
+    );
+    assert!(
+        told.text.contains("Иванова Мария Сергеевна"),
+        "{}",
+        told.text
+    );
+    let (confirmed,): (Option<i64>,) =
+        sqlx::query_as("SELECT confirmed_at FROM certificates WHERE enrollment_id = $1")
+            .bind(enrollment)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert!(confirmed.is_some(), "the sample is confirmed");
+    assert_eq!(texts_in(&room.bot, STAFF_CHAT, "Вопрос по почте"), 0);
+
+    // «Подтверждаю» again: the data stay locked; nothing is confirmed twice.
+    room.server
+        .deliver(TEACH.address, &answer_to(&sample, "Подтверждаю"));
+    room.wait_ingested(2).await;
+    assert_eq!(
+        texts_in(&room.bot, STAFF_CHAT, "Образец документа подтверждён"),
+        1
+    );
     room.stop().await;
 }
 
@@ -934,6 +1169,8 @@ on_both_backends! {
     unknown_and_robots => unknown_senders_get_one_answer_and_robots_none;
     bounces => bounces_mark_the_address_failing;
     forwarded => a_forwarded_letter_gives_its_nested_attachments;
+    sorting_by_letter => files_of_unclear_kind_are_asked_about_by_letter;
+    sample_by_letter => the_sample_is_confirmed_by_a_reply;
 }
 
 // ------------------------------------------------------------ `uchbot serve`

@@ -26,7 +26,7 @@ use crate::email::parse::{DeliveryReport, RefusalReason};
 use crate::email::poller::{MailSink, PollerConfig};
 use crate::email::{examine, Examined};
 use crate::email::{IncomingMail, MailLimits};
-use crate::journey::mail::{classify, enrollment_for_documents};
+use crate::journey::mail::{classify, enrollment_for_documents, numbered_files};
 use crate::journey::{Event, Input, StaffAlert};
 use crate::store::mail::{self as ledger, MailRecord, MailStatus, MailboxUid};
 use crate::store::{audit, enrollments, learners, LearnerRecord};
@@ -349,6 +349,16 @@ impl Intake<'_> {
         }
         let footer = if !unsorted.is_empty() && learner.tg_chat_id.is_some() {
             tr!(t, "mail-receipt-footer-telegram")
+        } else if !unsorted.is_empty() {
+            // No Telegram: the letter asks, and the reply to it says (numbered as the
+            // journey reads the answer: all the learner's unsorted files, oldest first).
+            let files = ledger::unsorted_documents(&mut tx, learner.id).await?;
+            tr!(
+                t,
+                "mail-receipt-footer-ask",
+                files = crate::texts::Html(numbered_files(&files)),
+                how = crate::texts::Html(tr!(t, "mail-sort-how"))
+            )
         } else if enrollment.is_none() {
             tr!(t, "mail-receipt-footer-no-enrollment")
         } else {

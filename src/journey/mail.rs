@@ -6,6 +6,7 @@ use super::documents::{self, kind_name, DocKind};
 use super::reply::{Button, Reply};
 use super::view::{LearnerView, Review};
 use super::{Command, Ctx, Dialogue, Outcome, StaffAlert};
+use crate::texts::Html;
 use crate::tr;
 
 /// Words that name each document, as learners write them in file names, subjects and
@@ -97,6 +98,10 @@ pub fn letter(ctx: &Ctx, dialogue: Dialogue, subject: &str, text: &str) -> Outco
             return outcome;
         }
     }
+    // Which document each mailed file is, in answer to the question in a letter.
+    if let Some(outcome) = sorting_by_letter(ctx, &dialogue, text) {
+        return outcome;
+    }
     match dialogue {
         // Answers typed into a form or a document request belong to Telegram: a letter
         // that happens to arrive then must not become a field's value.
@@ -170,6 +175,160 @@ pub fn sort_document(ctx: &Ctx, dialogue: Dialogue, document: i64, kind: DocKind
     Outcome::stay(dialogue)
         .run(Command::SortDocument { document, kind })
         .edit(reply)
+}
+
+/// What a learner's letter says about the numbered files of the question «which document
+/// is each file»: numbers from 1 with the kind named after them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sorting {
+    /// (number, kind), in the order written.
+    pub told: Vec<(usize, DocKind)>,
+    /// Numbers written with no document (or more than one) named after them.
+    pub unclear: Vec<usize>,
+}
+
+/// Reads the answer to the question about `files` numbered files: lines such as
+/// «1 — паспорт», «2. диплом», «1) свидетельство о браке, 2 аттестат»; with one file, a
+/// short letter naming one document; with several, as many lines as files, each naming
+/// one document, in order. `None`: the letter is not such an answer.
+pub fn parse_sorting(text: &str, files: usize) -> Option<Sorting> {
+    if files == 0 {
+        return None;
+    }
+    // Numbered items: a piece of a line (split at commas and semicolons) that starts with
+    // a number; the pieces after it on the same line belong to it.
+    let mut items: Vec<(usize, String)> = Vec::new();
+    for line in text.lines() {
+        let mut open = false;
+        for piece in line.split([',', ';']) {
+            let piece = piece
+                .trim()
+                .trim_start_matches(['№', '#', '-', '•', '*', ' '])
+                .trim_start();
+            let digits: String = piece.chars().take_while(char::is_ascii_digit).collect();
+            if !digits.is_empty() && digits.len() <= 3 {
+                let n: usize = digits.parse().unwrap_or(0);
+                let rest = &piece[digits.len()..];
+                // «1 — паспорт», «1. паспорт», «1) паспорт»; not «10:00» or «1985».
+                let time = rest
+                    .strip_prefix([':', '.'])
+                    .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
+                if !time && !rest.starts_with(|c: char| c.is_ascii_digit()) {
+                    open = (1..=files).contains(&n);
+                    if open {
+                        items.push((n, rest.to_owned()));
+                    }
+                    continue;
+                }
+            }
+            if open {
+                if let Some((_, text)) = items.last_mut() {
+                    text.push(' ');
+                    text.push_str(piece);
+                }
+            }
+        }
+    }
+    if !items.is_empty() {
+        let mut sorting = Sorting::default();
+        for (n, text) in items {
+            match kinds_named(&text)[..] {
+                [kind] => sorting.told.push((n, kind)),
+                _ => sorting.unclear.push(n),
+            }
+        }
+        return Some(sorting);
+    }
+    // No numbers: one file and a short letter that names one document; or one line per
+    // file, each naming one document. A question («паспорт нужен с пропиской?») is not
+    // an answer.
+    if text.contains('?') {
+        return None;
+    }
+    let naming: Vec<Vec<DocKind>> = text
+        .lines()
+        .map(kinds_named)
+        .filter(|k| !k.is_empty())
+        .collect();
+    if files == 1 {
+        let kinds = kinds_named(text);
+        return (kinds.len() == 1 && text.chars().count() <= 120).then(|| Sorting {
+            told: vec![(1, kinds[0])],
+            unclear: Vec::new(),
+        });
+    }
+    if naming.len() == files && naming.iter().all(|k| k.len() == 1) {
+        return Some(Sorting {
+            told: naming
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (i + 1, k[0]))
+                .collect(),
+            unclear: Vec::new(),
+        });
+    }
+    None
+}
+
+/// Files as letters number them: «1. «scan001.pdf»», one a line (HTML-escaped).
+pub fn numbered_files<'a>(files: impl IntoIterator<Item = &'a (i64, String)>) -> String {
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, name))| format!("{}. «{}»", i + 1, super::reply::escape(name)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A letter that tells which document each unsorted file is: each one told is sorted
+/// (the same guard as the Telegram buttons), the learner told what was recorded and asked
+/// again about the files still unclear (numbered anew, as the next letter will be read).
+fn sorting_by_letter(ctx: &Ctx, dialogue: &Dialogue, text: &str) -> Option<Outcome> {
+    let files = &ctx.learner.unsorted;
+    let sorting = parse_sorting(text, files.len())?;
+    let t = ctx.texts;
+    let mut out = Outcome::stay(dialogue.clone());
+    let mut done = std::collections::BTreeSet::new();
+    let mut recorded = Vec::new();
+    for &(n, kind) in &sorting.told {
+        if !done.insert(n) {
+            continue;
+        }
+        let (document, file_name) = &files[n - 1];
+        out = out.run(Command::SortDocument {
+            document: *document,
+            kind,
+        });
+        recorded.push(tr!(
+            t,
+            "mail-sort-recorded-line",
+            file = file_name,
+            kind = kind_name(ctx, kind)
+        ));
+    }
+    let left: Vec<&(i64, String)> = files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !done.contains(&(i + 1)))
+        .map(|(_, f)| f)
+        .collect();
+    let mut parts = Vec::new();
+    if !recorded.is_empty() {
+        parts.push(tr!(
+            t,
+            "mail-sort-recorded",
+            lines = Html(recorded.join("\n"))
+        ));
+    }
+    if !left.is_empty() {
+        parts.push(tr!(
+            t,
+            "mail-sort-again",
+            files = Html(numbered_files(left)),
+            how = Html(tr!(t, "mail-sort-how"))
+        ));
+    }
+    Some(out.say(Reply::text(parts.join("\n\n"))))
 }
 
 /// A letter to the learner bounced. While they wait for the email code, the address was
@@ -267,6 +426,92 @@ mod tests {
         assert!(o
             .commands()
             .any(|c| matches!(c, Command::ConfirmSample { enrollment: 5, .. })));
+    }
+
+    #[test]
+    fn answers_about_numbered_files_are_read() {
+        use DocKind::*;
+        let told = |text: &str, files| parse_sorting(text, files).map(|s| s.told);
+        assert_eq!(
+            told("1 — паспорт\n2 — диплом", 2),
+            Some(vec![(1, Passport), (2, Education)])
+        );
+        assert_eq!(
+            told(
+                "Здравствуйте!\n1. Аттестат\n2) свидетельство о браке\nМария",
+                2
+            ),
+            Some(vec![(1, Education), (2, NameChange)])
+        );
+        assert_eq!(
+            told("1 - документ об образовании, 2 - смена фамилии", 2),
+            Some(vec![(1, Education), (2, NameChange)])
+        );
+        assert_eq!(told("№2: паспорт", 2), Some(vec![(2, Passport)]));
+        // One file: the document alone.
+        assert_eq!(told("Это паспорт", 1), Some(vec![(1, Passport)]));
+        // Several files, one line each, in order.
+        assert_eq!(
+            told("паспорт\nдиплом", 2),
+            Some(vec![(1, Passport), (2, Education)])
+        );
+        // Not understood: a number with nothing (or two documents) after it.
+        let s = parse_sorting("1 — паспорт\n2 — не знаю\n3 паспорт и диплом", 3).unwrap();
+        assert_eq!(s.told, vec![(1, Passport)]);
+        assert_eq!(s.unclear, vec![2, 3]);
+        // Not an answer about files at all.
+        assert_eq!(told("Когда начнутся занятия?", 2), None);
+        assert_eq!(told("Паспорт нужен с пропиской?", 1), None);
+        assert_eq!(told("Встреча в 10:00", 2), None);
+        assert_eq!(told("1 — паспорт", 0), None);
+        // Numbers out of range are not files.
+        assert_eq!(told("2026 год, паспорт", 2), None);
+    }
+
+    fn with_unsorted(files: &[(i64, &str)]) -> World {
+        let mut learner = registered();
+        learner.tg_user_id = None;
+        learner.unsorted = files.iter().map(|(i, f)| (*i, f.to_string())).collect();
+        World::new(learner)
+    }
+
+    fn sorted(o: &Outcome) -> Vec<(i64, DocKind)> {
+        o.commands()
+            .filter_map(|c| match c {
+                Command::SortDocument { document, kind } => Some((*document, *kind)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_reply_sorts_the_files_and_asks_again_about_the_rest() {
+        let world = with_unsorted(&[(41, "scan001.pdf"), (42, "scan002.pdf"), (43, "x.jpg")]);
+        let o = world.step(Dialogue::Idle, letter_input("1 — паспорт\n3 — ???"));
+        assert_eq!(sorted(&o), vec![(41, DocKind::Passport)]);
+        assert!(!asks_staff(&o));
+        let text = texts_of(&o);
+        assert!(text.contains("«scan001.pdf» — Паспорт"), "{text}");
+        // The rest numbered anew, as the next answer will be read.
+        assert!(text.contains("1. «scan002.pdf»"), "{text}");
+        assert!(text.contains("2. «x.jpg»"), "{text}");
+
+        let o = world.step(
+            Dialogue::Idle,
+            letter_input("1 паспорт, 2 диплом, 3 смена фамилии"),
+        );
+        assert_eq!(
+            sorted(&o),
+            vec![
+                (41, DocKind::Passport),
+                (42, DocKind::Education),
+                (43, DocKind::NameChange)
+            ]
+        );
+        assert!(!texts_of(&o).contains("Ответьте"));
+        // Without unsorted files, the same letter is a question for staff.
+        let o = with_unsorted(&[]).step(Dialogue::Idle, letter_input("1 — паспорт"));
+        assert!(asks_staff(&o));
     }
 
     #[test]

@@ -104,6 +104,7 @@ pub fn newcomer() -> LearnerView {
         previous_form: Default::default(),
         enrollments: Vec::new(),
         timezone: None,
+        unsorted: Vec::new(),
     }
 }
 

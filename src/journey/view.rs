@@ -155,6 +155,9 @@ pub struct LearnerView {
     pub enrollments: Vec<EnrollmentView>,
     /// The time zone the learner chose; `None`: not asked yet (the school's is used).
     pub timezone: Option<chrono_tz::Tz>,
+    /// Mailed files whose kind is not known yet, (document id, file name), oldest first:
+    /// letters number them in this order.
+    pub unsorted: Vec<(i64, String)>,
 }
 
 impl LearnerView {

@@ -311,6 +311,22 @@ pub async fn sort_document(
 /// The `documents.kind` of a mailed file whose kind the learner has not told yet.
 pub const UNSORTED: &str = "unsorted";
 
+/// The learner's mailed files whose kind nobody has told yet, (id, file name), oldest
+/// first: the order in which letters number them.
+pub async fn unsorted_documents(
+    conn: &mut AnyConnection,
+    learner_id: i64,
+) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, file_name FROM documents WHERE learner_id = $1 AND kind = $2 \
+         AND status <> 'replaced' ORDER BY id",
+    )
+    .bind(learner_id)
+    .bind(UNSORTED)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// The learner who is verifying this address right now (the email code was sent to it).
 pub async fn learner_verifying(
     conn: &mut AnyConnection,
