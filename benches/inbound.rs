@@ -25,6 +25,8 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use support::binary::free_port;
+
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,14 +40,6 @@ use uchbot::telegram::fake_api::{BotMessage, FakeBotApi, FakeUser, Outcome};
 
 const FIRST_USER: i64 = 800_000;
 const COURSE_GROUP: &str = "pk-fgos-2026-11";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Peak resident memory of a process, KiB.
 fn vm_hwm_kib(pid: u32) -> Option<u64> {

@@ -21,6 +21,8 @@
 //!     CRASH_SEED=42 …   # replays the kill moments of a run
 mod support;
 
+use support::binary::free_port;
+
 #[path = "support/yookassa_fake.rs"]
 mod yookassa_fake;
 
@@ -51,14 +53,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The `uchbot serve` process, killed and started again.

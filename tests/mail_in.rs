@@ -1185,26 +1185,8 @@ async fn serve_reads_the_mailbox_and_answers_by_smtp() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("uchbot.db").display());
-    let status = Command::new(env!("CARGO_BIN_EXE_uchbot"))
-        .args([
-            "catalog",
-            "import",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/dialogues/catalog.example.toml"
-            ),
-        ])
-        .env("UCHBOT_DATABASE__URL", &db)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let db = support::binary::example_catalog_db(dir.path());
+    let port = support::binary::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_uchbot"))
         .arg("serve")
         .env("UCHBOT_TELEGRAM__TOKEN", fake.token())

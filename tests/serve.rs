@@ -1,17 +1,13 @@
 //! `uchbot serve` as an operator runs it: the real binary, configured by the environment,
 //! against the fake Bot API — long polling and webhook mode, health and metrics, SIGTERM.
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use binary::free_port;
 use uchbot::telegram::fake_api::{FakeBotApi, FakeUser};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Serve {
     child: Child,
@@ -23,22 +19,7 @@ impl Serve {
     fn start(fake: &FakeBotApi, extra: &[(&str, String)]) -> Serve {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let db = format!("sqlite://{}", dir.path().join("uchbot.db").display());
-        // The catalog first, as an operator would.
-        let status = Command::new(env!("CARGO_BIN_EXE_uchbot"))
-            .args([
-                "catalog",
-                "import",
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/dialogues/catalog.example.toml"
-                ),
-            ])
-            .env("UCHBOT_DATABASE__URL", &db)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let db = binary::example_catalog_db(dir.path());
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_uchbot"));
         cmd.arg("serve")
             .env("UCHBOT_TELEGRAM__TOKEN", fake.token())

@@ -2,18 +2,14 @@
 //! stops taking updates, finishes the update it is handling (its answer is delivered),
 //! confirms the update offset, exits 0 within 10 s, and after a restart no update is
 //! handled twice.
+#[path = "support/binary.rs"]
+mod binary;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use binary::free_port;
 use uchbot::telegram::fake_api::{Failure, FakeBotApi, FakeUser};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `uchbot serve` on a SQLite file that outlives restarts.
 struct Serve {
@@ -25,21 +21,7 @@ struct Serve {
 impl Serve {
     fn new() -> Serve {
         let dir = tempfile::tempdir().unwrap();
-        let db = format!("sqlite://{}", dir.path().join("uchbot.db").display());
-        let status = Command::new(env!("CARGO_BIN_EXE_uchbot"))
-            .args([
-                "catalog",
-                "import",
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/dialogues/catalog.example.toml"
-                ),
-            ])
-            .env("UCHBOT_DATABASE__URL", &db)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let db = binary::example_catalog_db(dir.path());
         Serve {
             child: None,
             db,
