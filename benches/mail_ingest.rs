@@ -107,16 +107,7 @@ fn letter(n: usize) -> Vec<u8> {
 }
 
 async fn fill(server: &MailServer, n: usize) {
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", server.imap_port))
-        .await
-        .unwrap();
-    let mut client = async_imap::Client::new(tcp);
-    client.read_response().await.unwrap().unwrap();
-    let mut session = client
-        .login(TEACH.address, TEACH.password)
-        .await
-        .map_err(|(e, _)| e)
-        .unwrap();
+    let mut session = server.imap_login(&TEACH).await;
     for i in 0..n {
         session
             .append("INBOX", None, None, letter(i))

@@ -775,16 +775,7 @@ async fn the_sample_is_confirmed_by_a_reply(db: TestDb) {
 
 /// APPENDs letters to a mailbox of the school.
 async fn append(server: &MailServer, mailbox: &str, letters: &[Vec<u8>]) {
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", server.imap_port))
-        .await
-        .unwrap();
-    let mut client = async_imap::Client::new(tcp);
-    client.read_response().await.unwrap().unwrap();
-    let mut session = client
-        .login(TEACH.address, TEACH.password)
-        .await
-        .map_err(|(e, _)| e)
-        .unwrap();
+    let mut session = server.imap_login(&TEACH).await;
     let _ = session.create(mailbox).await;
     for raw in letters {
         session.append(mailbox, None, None, raw).await.unwrap();
@@ -794,16 +785,7 @@ async fn append(server: &MailServer, mailbox: &str, letters: &[Vec<u8>]) {
 
 /// Deletes and re-creates a mailbox: its UIDVALIDITY changes.
 async fn recreate(server: &MailServer, mailbox: &str) {
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", server.imap_port))
-        .await
-        .unwrap();
-    let mut client = async_imap::Client::new(tcp);
-    client.read_response().await.unwrap().unwrap();
-    let mut session = client
-        .login(TEACH.address, TEACH.password)
-        .await
-        .map_err(|(e, _)| e)
-        .unwrap();
+    let mut session = server.imap_login(&TEACH).await;
     session.delete(mailbox).await.unwrap();
     session.create(mailbox).await.unwrap();
     session.logout().await.unwrap();

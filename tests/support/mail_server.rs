@@ -412,6 +412,21 @@ smtpd_sasl_path = {r}/dovecot-run/auth-postfix
         }
     }
 
+    /// A mail client's IMAP session of `user` (plain, on loopback), to APPEND or reshape
+    /// mailboxes behind the bot's back.
+    pub async fn imap_login(&self, user: &MailUser) -> async_imap::Session<tokio::net::TcpStream> {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.imap_port))
+            .await
+            .unwrap();
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.unwrap().unwrap();
+        client
+            .login(user.address, user.password)
+            .await
+            .map_err(|(e, _)| e)
+            .unwrap()
+    }
+
     pub fn host(&self) -> &'static str {
         "127.0.0.1"
     }
