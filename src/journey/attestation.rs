@@ -1034,6 +1034,21 @@ mod tests {
     }
 
     /// An enrolled learner of fgos-dec (7–25 December); the test opens on the 20th.
+    /// The scheduler's notice about the test window of enrollment 5.
+    fn window(w: &World, notice: Notice) -> Outcome {
+        w.step(
+            Dialogue::Idle,
+            Input::Event(crate::journey::Event::TestWindow {
+                job: JobRef {
+                    id: 1,
+                    worker: "w".into(),
+                },
+                enrollment: 5,
+                notice,
+            }),
+        )
+    }
+
     fn world() -> World {
         let mut learner: LearnerView = registered();
         learner.enrollments.push(EnrollmentView {
@@ -1509,19 +1524,7 @@ mod tests {
         // The third question is left unanswered when the group ends: 2 of 3 is 66 % < 70 %.
         w.catalog.courses[0].attestation.pass_percent = 60;
         w.now = at(26, 0);
-        let ended = |w: &World| {
-            w.step(
-                Dialogue::Idle,
-                Input::Event(crate::journey::Event::TestWindow {
-                    job: JobRef {
-                        id: 1,
-                        worker: "w".into(),
-                    },
-                    enrollment: 5,
-                    notice: Notice::Ended,
-                }),
-            )
-        };
+        let ended = |w: &World| window(w, Notice::Ended);
         let o = ended(&w);
         let text = texts_of(&o);
         assert!(text.contains("аттестация закрылась"), "{text}");
@@ -1566,19 +1569,7 @@ mod tests {
     #[test]
     fn warnings_go_to_those_who_have_not_passed() {
         let mut w = world();
-        let warn = |w: &World| {
-            w.step(
-                Dialogue::Idle,
-                Input::Event(crate::journey::Event::TestWindow {
-                    job: JobRef {
-                        id: 1,
-                        worker: "w".into(),
-                    },
-                    enrollment: 5,
-                    notice: Notice::Closing { days: 3 },
-                }),
-            )
-        };
+        let warn = |w: &World| window(w, Notice::Closing { days: 3 });
         w.now = at(22, 0);
         let o = warn(&w);
         let text = texts_of(&o);
