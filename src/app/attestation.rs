@@ -228,7 +228,7 @@ async fn issue_sample(
                 }
             };
             let key = format!("sample:{}:{version}:error:{now}", e.id);
-            notify(app, tx, learner, &key, &Reply::text(text), now).await?;
+            super::outbox::notify(app, tx, learner, &key, &Reply::text(text), now).await?;
             return Ok(true);
         }
     };
@@ -284,9 +284,7 @@ async fn issue_sample(
             subject: tr!(t, "sample-letter-subject", school = &app.school.name),
             text: letter.to_owned(),
             reply_to: None,
-            message_id: crate::email::smtp::new_message_id(
-                app.school_mailbox.rsplit('@').next().unwrap_or("localhost"),
-            ),
+            message_id: crate::email::smtp::new_message_id(app.mail_domain()),
             in_reply_to: None,
             attachments: vec![QueuedAttachment {
                 file_name,
@@ -303,39 +301,4 @@ async fn issue_sample(
         .await?;
     }
     Ok(true)
-}
-
-/// A notice to a learner outside the conversation: Telegram, or a letter without a chat.
-pub async fn notify(
-    app: &App,
-    conn: &mut AnyConnection,
-    learner: &LearnerRecord,
-    key: &str,
-    reply: &Reply,
-    now: i64,
-) -> store::Result<bool> {
-    match (learner.tg_chat_id, learner.email.as_ref()) {
-        (Some(chat), _) => {
-            enqueue_telegram(conn, key, &QueuedTelegram::message(chat, reply), now).await
-        }
-        (None, Some(email)) => {
-            let letter = QueuedLetter {
-                to: email.clone(),
-                subject: tr!(
-                    app.texts,
-                    "letter-notice-subject",
-                    school = &app.school.name
-                ),
-                text: crate::journey::reply::letter_text(reply),
-                reply_to: None,
-                message_id: crate::email::smtp::new_message_id(
-                    app.school_mailbox.rsplit('@').next().unwrap_or("localhost"),
-                ),
-                in_reply_to: None,
-                attachments: Vec::new(),
-            };
-            enqueue_letter(conn, key, &letter, now).await
-        }
-        (None, None) => Ok(false),
-    }
 }

@@ -174,7 +174,7 @@ pub async fn run_external(
                     .mail_token
                     .as_deref()
                     .and_then(|token| super::mail_in::plus_address(&app.school_mailbox, token)),
-                message_id: crate::email::smtp::new_message_id(mail_domain(app)),
+                message_id: crate::email::smtp::new_message_id(app.mail_domain()),
                 in_reply_to: None,
                 attachments: Vec::new(),
             };
@@ -278,10 +278,6 @@ pub async fn run_external(
         Command::Forget => Some(super::privacy::forget(app, learner).await?),
         _ => None,
     })
-}
-
-fn mail_domain(app: &App) -> &str {
-    app.school_mailbox.rsplit('@').next().unwrap_or("localhost")
 }
 
 async fn store_document(

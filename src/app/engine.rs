@@ -4,11 +4,10 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::letters::QueuedLetter;
 use super::messenger::{Messenger, SendError};
-use super::outbox::{enqueue_letter, enqueue_telegram, QueuedTelegram};
+use super::outbox::{enqueue_telegram, QueuedTelegram};
 use super::{commands, view, App};
-use crate::journey::reply::{letter_text, Reply};
+use crate::journey::reply::Reply;
 use crate::journey::{self, Ctx, Dialogue, Effect, Input, Outcome};
 use crate::store::{conversations, learners, LearnerRecord};
 use crate::tr;
@@ -235,30 +234,7 @@ async fn queue_replies(
     let batch = uuid::Uuid::new_v4().simple().to_string();
     for (n, reply) in outcome.replies().enumerate() {
         let key = format!("reply:{}:{batch}:{n}", learner.id);
-        match (learner.tg_chat_id, learner.email.as_ref()) {
-            (Some(chat), _) => {
-                enqueue_telegram(tx, &key, &QueuedTelegram::message(chat, reply), ts).await?;
-            }
-            (None, Some(email)) => {
-                let letter = QueuedLetter {
-                    to: email.clone(),
-                    subject: tr!(
-                        app.texts,
-                        "letter-notice-subject",
-                        school = &app.school.name
-                    ),
-                    text: letter_text(reply),
-                    reply_to: None,
-                    message_id: crate::email::smtp::new_message_id(
-                        app.school_mailbox.rsplit('@').next().unwrap_or("localhost"),
-                    ),
-                    in_reply_to: None,
-                    attachments: Vec::new(),
-                };
-                enqueue_letter(tx, &key, &letter, ts).await?;
-            }
-            (None, None) => {}
-        }
+        super::outbox::notify(app, tx, learner, &key, reply, ts).await?;
     }
     Ok(())
 }

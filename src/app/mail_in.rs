@@ -131,10 +131,6 @@ pub async fn reply_address(
         .and_then(|token| plus_address(&app.school_mailbox, &token)))
 }
 
-fn mail_domain(app: &App) -> &str {
-    app.school_mailbox.rsplit('@').next().unwrap_or("localhost")
-}
-
 /// A letter from the school to `to`, answering the letter `in_reply_to`.
 fn letter(app: &App, to: &str, subject: String, text: String, in_reply_to: &str) -> QueuedLetter {
     QueuedLetter {
@@ -142,7 +138,7 @@ fn letter(app: &App, to: &str, subject: String, text: String, in_reply_to: &str)
         subject,
         text: crate::journey::reply::plain_text(&text),
         reply_to: None,
-        message_id: crate::email::smtp::new_message_id(mail_domain(app)),
+        message_id: crate::email::smtp::new_message_id(app.mail_domain()),
         in_reply_to: crate::email::valid_message_id(in_reply_to).then(|| in_reply_to.to_owned()),
         attachments: Vec::new(),
     }

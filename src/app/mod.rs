@@ -98,6 +98,14 @@ pub struct App {
 }
 
 impl App {
+    /// The domain of the school's mailbox: Message-IDs and plus addresses are made under it.
+    pub fn mail_domain(&self) -> &str {
+        self.school_mailbox
+            .rsplit('@')
+            .next()
+            .unwrap_or("localhost")
+    }
+
     /// The runtime; fails when the configuration lacks what it needs (the document key).
     pub fn new(
         settings: &Settings,

@@ -13,6 +13,7 @@ use super::App;
 use crate::journey::action::Action;
 use crate::journey::reply::{Button, Reply};
 use crate::store::{self, outbox};
+use crate::tr;
 
 pub const TELEGRAM: &str = "telegram";
 pub const EMAIL: &str = "email";
@@ -116,6 +117,39 @@ pub fn to_reply(text: &str, buttons: &[Vec<OutButton>], menu: bool) -> Reply {
             })
             .collect(),
         menu,
+    }
+}
+
+/// A notice to a learner outside the conversation: Telegram, or a letter without a chat.
+pub async fn notify(
+    app: &App,
+    conn: &mut AnyConnection,
+    learner: &store::LearnerRecord,
+    key: &str,
+    reply: &Reply,
+    now: i64,
+) -> store::Result<bool> {
+    match (learner.tg_chat_id, learner.email.as_ref()) {
+        (Some(chat), _) => {
+            enqueue_telegram(conn, key, &QueuedTelegram::message(chat, reply), now).await
+        }
+        (None, Some(email)) => {
+            let letter = QueuedLetter {
+                to: email.clone(),
+                subject: tr!(
+                    app.texts,
+                    "letter-notice-subject",
+                    school = &app.school.name
+                ),
+                text: crate::journey::reply::letter_text(reply),
+                reply_to: None,
+                message_id: crate::email::smtp::new_message_id(app.mail_domain()),
+                in_reply_to: None,
+                attachments: Vec::new(),
+            };
+            enqueue_letter(conn, key, &letter, now).await
+        }
+        (None, None) => Ok(false),
     }
 }
 

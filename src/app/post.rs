@@ -103,7 +103,7 @@ pub async fn poll(app: &App, post: &RussianPost, now: i64) -> anyhow::Result<Pol
                     .unwrap_or_default();
                 let reply = Reply::text(text).button(Button::url(tr!(t, "btn-track-letter"), url));
                 let key = format!("post:{}:{number}:{what}", c.enrollment_id);
-                super::attestation::notify(app, &mut tx, &learner, &key, &reply, now).await?;
+                super::outbox::notify(app, &mut tx, &learner, &key, &reply, now).await?;
             }
         }
         tx.commit().await?;

@@ -53,9 +53,7 @@ pub async fn export(
                 subject: tr!(app.texts, "mydata-subject", school = &app.school.name),
                 text: caption,
                 reply_to: None,
-                message_id: crate::email::smtp::new_message_id(
-                    app.school_mailbox.rsplit('@').next().unwrap_or("localhost"),
-                ),
+                message_id: crate::email::smtp::new_message_id(app.mail_domain()),
                 in_reply_to: None,
                 attachments: vec![QueuedAttachment {
                     file_name,

@@ -13,9 +13,7 @@
 //! | `/audit <learner>` | the learner's audit trail | admin |
 use sqlx::AnyConnection;
 
-use super::letters::QueuedLetter;
 use super::messenger::Messenger;
-use super::outbox::{enqueue_letter, enqueue_telegram, QueuedTelegram};
 use super::staff::{self as decisions, Press};
 use super::staff_auth::{actor, authorize, signer, Denied, Permission, Signer, StaffAction};
 use super::staff_card::{self as card, Place};
@@ -568,7 +566,7 @@ async fn record_tracking(
         number.tracking_url(),
     ));
     let key = format!("track:{}:{}", certificate.enrollment_id, number.as_str());
-    super::attestation::notify(app, &mut tx, learner, &key, &notice, now).await?;
+    super::outbox::notify(app, &mut tx, learner, &key, &notice, now).await?;
     tx.commit().await?;
     say_text(
         messenger,
@@ -665,47 +663,6 @@ async fn tracking_reply(
         &number,
     )
     .await
-}
-
-/// Queues a notice to a learner: in Telegram, or by letter when they have no chat.
-async fn tell_learner(
-    app: &App,
-    conn: &mut AnyConnection,
-    learner: &LearnerRecord,
-    key: &str,
-    text: &str,
-    now: i64,
-) -> store::Result<bool> {
-    match (learner.tg_chat_id, learner.email.as_ref()) {
-        (Some(chat), _) => {
-            enqueue_telegram(
-                conn,
-                key,
-                &QueuedTelegram::message(chat, &Reply::text(text)),
-                now,
-            )
-            .await
-        }
-        (None, Some(email)) => {
-            let letter = QueuedLetter {
-                to: email.clone(),
-                subject: tr!(
-                    app.texts,
-                    "letter-notice-subject",
-                    school = &app.school.name
-                ),
-                text: plain_text(text),
-                reply_to: None,
-                message_id: crate::email::smtp::new_message_id(
-                    app.school_mailbox.rsplit('@').next().unwrap_or("localhost"),
-                ),
-                in_reply_to: None,
-                attachments: Vec::new(),
-            };
-            enqueue_letter(conn, key, &letter, now).await
-        }
-        (None, None) => Ok(false),
-    }
 }
 
 // ---- /paid ----
@@ -991,16 +948,16 @@ async fn confirm_broadcast(
         tx.rollback().await?;
         return toast(messenger, press, tr!(t, "staff-already-done")).await;
     }
-    let text = tr!(
+    let notice = Reply::text(tr!(
         t,
         "broadcast-message",
         text = &b.text,
         school = &app.school.name
-    );
+    ));
     let mut sent = 0;
     for learner in recipients(&mut tx, &b.group).await? {
         let key = format!("broadcast:{}:{}", request.id, learner.id);
-        if tell_learner(app, &mut tx, &learner, &key, &text, now).await? {
+        if super::outbox::notify(app, &mut tx, &learner, &key, &notice, now).await? {
             sent += 1;
         }
     }
