@@ -74,7 +74,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(&settings.database.url, settings.database.max_connections).await?;
+    let store = Store::connect_with(
+        &settings.database.url,
+        settings.database.max_connections,
+        std::time::Duration::from_millis(settings.database.busy_timeout_ms),
+    )
+    .await?;
     store.migrate().await?;
     Ok(store)
 }

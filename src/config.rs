@@ -48,6 +48,30 @@ pub struct Settings {
     pub russian_post: RussianPostSettings,
     pub school: SchoolSettings,
     pub storage: StorageSettings,
+    pub resilience: ResilienceSettings,
+}
+
+/// How the bot rides out outside services that fail for a while.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResilienceSettings {
+    /// A message or letter that could not go out waits this long before the next try, then
+    /// twice as long each time, up to `retry_max_seconds`.
+    pub retry_min_seconds: u64,
+    pub retry_max_seconds: u64,
+    /// Staff hear once when a service (mail server, payment provider) has been failing
+    /// this long, and once more when it works again.
+    pub alert_after_seconds: u64,
+}
+
+impl Default for ResilienceSettings {
+    fn default() -> Self {
+        Self {
+            retry_min_seconds: 5,
+            retry_max_seconds: 3600,
+            alert_after_seconds: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -109,6 +133,8 @@ impl Default for TelegramSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
+    /// SQLite: how long a write waits for another writer's lock before it gives up.
+    pub busy_timeout_ms: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -116,6 +142,7 @@ impl Default for DatabaseSettings {
         Self {
             url: "sqlite://uchbot.db".into(),
             max_connections: 8,
+            busy_timeout_ms: 10_000,
         }
     }
 }
@@ -166,6 +193,11 @@ pub struct ImapSettings {
     pub mailbox: String,
     pub processed_mailbox: String,
     pub poll_seconds: u64,
+    /// After a failed session the next one starts this long after, doubling up to
+    /// `retry_max_seconds`; staff hear after `alert_after_failures` failures in a row.
+    pub retry_min_seconds: u64,
+    pub retry_max_seconds: u64,
+    pub alert_after_failures: u32,
     /// The authserv-id whose Authentication-Results headers are trusted (your MX).
     pub trusted_authserv_id: String,
 }
@@ -181,6 +213,9 @@ impl Default for ImapSettings {
             mailbox: "INBOX".into(),
             processed_mailbox: "INBOX.uchbot".into(),
             poll_seconds: 60,
+            retry_min_seconds: 2,
+            retry_max_seconds: 300,
+            alert_after_failures: 5,
             trusted_authserv_id: String::new(),
         }
     }
@@ -448,6 +483,21 @@ impl Settings {
             return Err(ConfigError::invalid(
                 "imap.username",
                 "required when imap.host is set",
+            ));
+        }
+        let r = &self.resilience;
+        if r.retry_min_seconds == 0 || r.retry_max_seconds < r.retry_min_seconds {
+            return Err(ConfigError::invalid(
+                "resilience.retry_min_seconds",
+                "must be at least 1 and not above resilience.retry_max_seconds",
+            ));
+        }
+        if self.imap.retry_min_seconds == 0
+            || self.imap.retry_max_seconds < self.imap.retry_min_seconds
+        {
+            return Err(ConfigError::invalid(
+                "imap.retry_min_seconds",
+                "must be at least 1 and not above imap.retry_max_seconds",
             ));
         }
         if self.imap.poll_seconds == 0 {

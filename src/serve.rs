@@ -153,7 +153,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let recheck = tokio::spawn(recheck_loop(
         app.clone(),
         messenger.clone(),
-        Duration::from_secs(settings.payments.recheck_seconds.max(10)),
+        Duration::from_secs(settings.payments.recheck_seconds.max(1)),
         stop.clone(),
     ));
 
@@ -185,7 +185,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 /// How long `serve` takes at most to stop after SIGTERM (it exits within 10 s).
 pub const SHUTDOWN_BUDGET: Duration = Duration::from_secs(8);
 
-async fn recheck_loop(
+/// Reads pending payments back every `every` until `stop` (a payment made while the
+/// provider or its notifications were away is found this way).
+pub async fn recheck_loop(
     app: Arc<App>,
     messenger: Arc<dyn Messenger>,
     every: Duration,

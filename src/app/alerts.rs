@@ -314,6 +314,26 @@ async fn render(
                 files: Vec::new(),
             }));
         }
+        StaffAlert::IntegrationRecovered { service, since } => {
+            let minutes = ((now - since).max(0) + 59) / 60;
+            return Ok(Some(Rendered {
+                key: format!("alert:integration-recovered:{service}:{since}"),
+                kind: AlertKind::Integrations,
+                summary: tr!(
+                    t,
+                    "alert-line-integration-recovered",
+                    service = service,
+                    minutes = minutes
+                ),
+                reply: Reply::text(tr!(
+                    t,
+                    "alert-integration-recovered",
+                    service = service,
+                    minutes = minutes
+                )),
+                files: Vec::new(),
+            }));
+        }
         StaffAlert::LetterBounced { to, reason } => {
             let person = match learner {
                 Some(l) => who(app, l, Some(person_name(conn, l).await?)),
@@ -802,6 +822,46 @@ pub async fn integration_failure(app: &App, service: &str, detail: &str) {
     .await;
     if let Err(e) = result {
         tracing::error!(error = %e, "could not queue an integration alert");
+    }
+}
+
+/// A call to an outside service failed: staff hear once it has failed for a while
+/// (`[resilience] alert_after_seconds`), or at once when `at_once` (a learner was turned
+/// away), and not again until it has worked in between.
+pub async fn service_failing(app: &App, service: &str, detail: &str, at_once: bool) {
+    let now = app.now().timestamp();
+    if app.health.failed(service, now, at_once) == super::health::Verdict::Alert {
+        integration_failure(app, service, detail).await;
+    }
+}
+
+/// A call to an outside service went through: staff hear it recovered when they had been
+/// told it failed.
+pub async fn service_working(app: &App, service: &str) {
+    let super::health::Verdict::Recovered { since } = app.health.succeeded(service) else {
+        return;
+    };
+    tracing::info!(service, since, "service works again");
+    integration_recovered(app, service, since).await;
+}
+
+/// Queues "the service works again" for staff.
+pub async fn integration_recovered(app: &App, service: &str, since: i64) {
+    if app.staff.chat_id == 0 {
+        return;
+    }
+    let now = app.now().timestamp();
+    let alert = StaffAlert::IntegrationRecovered {
+        service: service.to_owned(),
+        since,
+    };
+    let result = async {
+        let mut conn = app.store.pool().acquire().await?;
+        queue_general(app, &mut conn, &alert, now).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not queue a recovery alert");
     }
 }
 

@@ -258,7 +258,7 @@ pub async fn run_external(
             Ok(event) => Some(event),
             Err(e) => {
                 tracing::warn!(enrollment, error = %e, "payment check failed");
-                Some(Event::PaymentUnavailable {
+                Some(Event::PaymentCheckUnavailable {
                     enrollment: *enrollment,
                 })
             }

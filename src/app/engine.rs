@@ -68,7 +68,9 @@ pub async fn handle(
             tracing::error!(learner_id, "journey did not settle; stopping");
             break;
         }
-        let step = decide_and_commit(app, learner_id, origin, claim.take(), input).await?;
+        // A database busy elsewhere (a lock held, a failover) also keeps the learner waiting.
+        let step = decide_and_commit(app, learner_id, origin, claim.take(), input);
+        let step = tell_if_slow(app, messenger, origin, &mut told_slow, step).await?;
         let Some((learner, outcome)) = step else {
             if let Some(cb) = origin.callback_id.as_deref().filter(|_| !answered) {
                 let text = tr!(app.texts, "button-outdated");
@@ -139,12 +141,17 @@ async fn decide_and_commit(
     update_id: Option<i64>,
     input: Input,
 ) -> anyhow::Result<Option<(LearnerRecord, Outcome)>> {
+    let started = std::time::Instant::now();
     for attempt in 0..MAX_RETRIES {
         match try_step(app, learner_id, origin, update_id, &input).await {
             Ok(StepResult::Done(done)) => return Ok(Some(*done)),
             Ok(StepResult::Rejected) => return Ok(None),
             Ok(StepResult::Conflict) => {}
-            Err(e) if retryable(&e) => tracing::debug!(attempt, error = %e, "step will be retried"),
+            // A lock held past the busy timeout is not worth waiting out again: the learner
+            // hears of the trouble now rather than after several more timeouts.
+            Err(e) if retryable(&e) && started.elapsed() < app.store.busy_timeout() => {
+                tracing::debug!(attempt, error = %e, "step will be retried")
+            }
             Err(e) => return Err(e.into()),
         }
         tokio::time::sleep(Duration::from_millis(20 * (1 << attempt))).await;

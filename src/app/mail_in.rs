@@ -70,7 +70,10 @@ pub fn from_settings(settings: &Settings) -> Option<(PollerConfig, IntakeSetting
         max_batch: 20,
         max_message_bytes: limits.max_message_bytes as u32,
     };
-    let poller = PollerConfig::new(imap, Duration::from_secs(s.poll_seconds.max(1)));
+    let mut poller = PollerConfig::new(imap, Duration::from_secs(s.poll_seconds.max(1)));
+    poller.backoff_min = Duration::from_secs(s.retry_min_seconds.max(1));
+    poller.backoff_max = Duration::from_secs(s.retry_max_seconds.max(s.retry_min_seconds));
+    poller.alert_after_failures = s.alert_after_failures.max(1);
     Some((
         poller,
         IntakeSettings {
@@ -887,7 +890,13 @@ impl MailSink for MailIntake {
     }
 
     async fn trouble(&self, detail: &str) {
+        let since = self.app.now().timestamp();
+        self.app.health.failed("imap", since, true);
         alerts::integration_failure(&self.app, "imap", detail).await;
+    }
+
+    async fn recovered(&self) {
+        alerts::service_working(&self.app, "imap").await;
     }
 }
 

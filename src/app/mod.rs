@@ -17,6 +17,7 @@ pub mod attestation;
 pub mod commands;
 pub mod engine;
 pub mod files;
+pub mod health;
 pub mod letters;
 pub mod mail_in;
 pub mod messenger;
@@ -94,6 +95,10 @@ pub struct App {
     pub post: Option<Arc<crate::russian_post::RussianPost>>,
     /// Telegram's flood limits from `[telegram]`, kept by the messenger's rate limiter.
     pub flood_limits: crate::telegram::limiter::Limits,
+    /// Which outside services are failing, for staff alerts (`[resilience]`).
+    pub health: health::Health,
+    /// The outbox's wait before the next try: the least and the most (`[resilience]`).
+    pub retry_seconds: (i64, i64),
     catalog: RwLock<(Option<String>, Arc<Catalog>)>,
 }
 
@@ -148,6 +153,11 @@ impl App {
             school_city: settings.school.city.clone(),
             flood_limits: crate::telegram::limiter::Limits::from_settings(&settings.telegram),
             staff_key: tokio::sync::OnceCell::new(),
+            health: health::Health::new(settings.resilience.alert_after_seconds),
+            retry_seconds: (
+                settings.resilience.retry_min_seconds as i64,
+                settings.resilience.retry_max_seconds as i64,
+            ),
             webinar: crate::scheduler::links::client(&settings.webinar),
             post: post::client(&settings.russian_post),
             catalog: RwLock::new((None, Arc::new(Catalog::default()))),

@@ -17,7 +17,9 @@ use crate::tr;
 
 pub const TELEGRAM: &str = "telegram";
 pub const EMAIL: &str = "email";
-const MAX_ATTEMPTS: i64 = 12;
+/// Tries before a message is given up on: with the backoff capped at an hour, a mail
+/// server or Telegram away for two days loses nothing.
+const MAX_ATTEMPTS: i64 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutButton {
@@ -178,7 +180,12 @@ pub async fn enqueue_letter(
 
 /// Seconds to wait before the n-th retry: 5 s, 10 s, 20 s … up to an hour.
 pub fn backoff(attempt: i64) -> i64 {
-    (5_i64 << attempt.clamp(0, 10)).min(3600)
+    backoff_within(attempt, (5, 3600))
+}
+
+/// [`backoff`] between the configured least and most (`[resilience] retry_*_seconds`).
+pub fn backoff_within(attempt: i64, (min, max): (i64, i64)) -> i64 {
+    (min.max(1) << attempt.clamp(0, 10)).min(max)
 }
 
 enum Delivery {
@@ -285,12 +292,25 @@ pub async fn run_once(
             None => queues.push((chat, vec![item])),
         }
     }
+    if channel == TELEGRAM {
+        hold_back_behind_earlier(app, &mut queues, now).await?;
+    }
     let errors: Vec<anyhow::Error> = futures::stream::iter(queues)
-        .map(|(_, queue)| async move {
-            for item in queue {
+        .map(|(chat, queue)| async move {
+            let mut queue = queue.into_iter();
+            while let Some(item) = queue.next() {
                 // On a database error the rest of this chat's queue waits for the lease to
                 // run out, so its order is kept.
-                deliver_one(app, messenger, channel, item).await?;
+                let retry = deliver_one(app, messenger, channel, item).await?;
+                // Letters (no chat) keep no order between them: each is tried.
+                if let (Some(retry_at), Some(_)) = (retry, chat) {
+                    // This one will be tried again: the ones after it wait with it, and
+                    // the next round claims them in order.
+                    let rest: Vec<i64> = queue.map(|i| i.id).collect();
+                    let mut conn = app.store.pool().acquire().await?;
+                    outbox::release(&mut conn, &rest, retry_at).await?;
+                    break;
+                }
             }
             Ok::<(), anyhow::Error>(())
         })
@@ -304,12 +324,64 @@ pub async fn run_once(
     }
 }
 
+/// Chats with an earlier message still waiting (to be tried again, or with another
+/// worker) get nothing from this round: their claimed messages go back, due with the
+/// earliest of those, so a chat's messages arrive in the order they were queued.
+async fn hold_back_behind_earlier(
+    app: &App,
+    queues: &mut Vec<(Option<i64>, Vec<store::OutboxItem>)>,
+    now: i64,
+) -> anyhow::Result<()> {
+    let Some(last) = queues
+        .iter()
+        .flat_map(|(_, q)| q.iter().map(|i| i.id))
+        .max()
+    else {
+        return Ok(());
+    };
+    let claimed: Vec<i64> = queues
+        .iter()
+        .flat_map(|(_, q)| q.iter().map(|i| i.id))
+        .collect();
+    let mut conn = app.store.pool().acquire().await?;
+    let waiting = outbox::unsent_before(&mut conn, TELEGRAM, last).await?;
+    let mut blocked: Vec<(i64, i64)> = Vec::new();
+    for (id, payload, due) in waiting {
+        if claimed.contains(&id) {
+            continue;
+        }
+        let Ok(chat) = serde_json::from_str::<QueuedTelegram>(&payload).map(|m| m.chat_id()) else {
+            continue;
+        };
+        // Only what was queued before a claimed message of the same chat holds it back.
+        let first_claimed = queues
+            .iter()
+            .find(|(c, _)| *c == Some(chat))
+            .and_then(|(_, q)| q.first().map(|i| i.id));
+        if first_claimed.is_some_and(|first| id < first) {
+            match blocked.iter_mut().find(|(c, _)| *c == chat) {
+                Some((_, at)) => *at = (*at).min(due),
+                None => blocked.push((chat, due)),
+            }
+        }
+    }
+    for (chat, due) in blocked {
+        if let Some(pos) = queues.iter().position(|(c, _)| *c == Some(chat)) {
+            let (_, queue) = queues.remove(pos);
+            let ids: Vec<i64> = queue.iter().map(|i| i.id).collect();
+            outbox::release(&mut conn, &ids, due.max(now)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Delivers one item and records the outcome; `Some(when)` when it will be tried again.
 async fn deliver_one(
     app: &App,
     messenger: &dyn Messenger,
     channel: &str,
     item: store::OutboxItem,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<i64>> {
     let delivery = if channel == EMAIL {
         match serde_json::from_str::<QueuedLetter>(&item.payload) {
             Ok(letter) => match app
@@ -334,10 +406,25 @@ async fn deliver_one(
     let mut conn = app.store.pool().acquire().await?;
     let now = app.now().timestamp();
     match delivery {
-        Delivery::Sent => outbox::mark_sent(&mut conn, item.id, now).await?,
+        Delivery::Sent => {
+            outbox::mark_sent(&mut conn, item.id, now).await?;
+            if channel == EMAIL {
+                super::alerts::service_working(app, "smtp").await;
+            }
+            Ok(None)
+        }
         Delivery::Retry(why) if item.attempts < MAX_ATTEMPTS => {
             tracing::warn!(channel, id = item.id, attempt = item.attempts, error = %why, "delivery failed, will retry");
-            outbox::retry_at(&mut conn, item.id, now + backoff(item.attempts), &why).await?
+            let at = now + backoff_within(item.attempts, app.retry_seconds);
+            outbox::retry_at(&mut conn, item.id, at, &why).await?;
+            if channel == EMAIL {
+                // One alert when mail has been failing for a while, not one per letter.
+                super::alerts::service_failing(app, "smtp", &why, false).await;
+                if item.attempts == 1 {
+                    tell_code_delayed(app, &mut conn, &item, now).await?;
+                }
+            }
+            Ok(Some(at))
         }
         Delivery::Retry(why) | Delivery::Fail(why) => {
             tracing::error!(channel, id = item.id, error = %why, "delivery failed for good");
@@ -345,8 +432,37 @@ async fn deliver_one(
             if channel == EMAIL {
                 super::alerts::integration_failure(app, "smtp", &why).await;
             }
+            Ok(None)
         }
     }
+}
+
+/// A learner waiting in Telegram for the letter with their code hears that it is delayed
+/// (once per letter) rather than wonder whether they typed the address wrong.
+async fn tell_code_delayed(
+    app: &App,
+    conn: &mut AnyConnection,
+    item: &store::OutboxItem,
+    now: i64,
+) -> anyhow::Result<()> {
+    // The key of a code letter: letter:code:<learner>:…
+    let Some(learner) = item
+        .dedupe_key
+        .strip_prefix("letter:code:")
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|id| id.parse::<i64>().ok())
+    else {
+        return Ok(());
+    };
+    let Some(chat) = store::learners::by_id(conn, learner)
+        .await?
+        .and_then(|l| l.tg_chat_id)
+    else {
+        return Ok(());
+    };
+    let reply = Reply::text(tr!(app.texts, "mail-code-delayed"));
+    let key = format!("mail-delayed:{}", item.id);
+    enqueue_telegram(conn, &key, &QueuedTelegram::message(chat, &reply), now).await?;
     Ok(())
 }
 

@@ -83,6 +83,7 @@ pub async fn request_link(app: &App, enrollment: i64, fresh: bool) -> anyhow::Re
     };
     match client.create_payment(&request).await {
         Ok(payment) => {
+            super::alerts::service_working(app, "yookassa").await;
             let record = PaymentRecord {
                 id: payment.id.clone(),
                 order_id: order.id,
@@ -101,7 +102,8 @@ pub async fn request_link(app: &App, enrollment: i64, fresh: bool) -> anyhow::Re
         }
         Err(err) => {
             tracing::warn!(enrollment, error = %err, "payment could not be created");
-            super::alerts::integration_failure(app, "yookassa", &err.to_string()).await;
+            // A learner was turned away: staff hear at once (and once, until it works).
+            super::alerts::service_failing(app, "yookassa", &err.to_string(), true).await;
             Ok(Event::PaymentUnavailable { enrollment })
         }
     }
@@ -137,7 +139,18 @@ pub async fn refresh(app: &App, payment_id: &str) -> anyhow::Result<Option<(i64,
         return Ok(None);
     };
     drop(conn);
-    let remote = client.get_payment(payment_id).await?;
+    let remote = match client.get_payment(payment_id).await {
+        Ok(remote) => {
+            super::alerts::service_working(app, "yookassa").await;
+            remote
+        }
+        Err(err) => {
+            // The re-check and the learner's button try again later; staff hear when it
+            // lasts.
+            super::alerts::service_failing(app, "yookassa", &err.to_string(), false).await;
+            return Err(err.into());
+        }
+    };
     let new_status = status_code(remote.status);
     let mut tx = app.store.begin().await?;
     let order = enrollments::order_by_id(&mut tx, local.order_id)

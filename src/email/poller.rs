@@ -43,6 +43,8 @@ pub trait MailSink: Send + Sync {
     async fn filed(&self, mailbox: &str, uid_validity: u32, uid: u32) -> anyhow::Result<()>;
     /// The mailbox has been unreachable for a while, or refuses our login.
     async fn trouble(&self, detail: &str);
+    /// The mailbox can be read again after [`MailSink::trouble`] was reported.
+    async fn recovered(&self) {}
 }
 
 #[derive(Debug, Clone)]
@@ -88,11 +90,20 @@ enum SessionEnd {
 /// Runs until `shutdown`.
 pub async fn run(config: PollerConfig, sink: Arc<dyn MailSink>, shutdown: CancellationToken) {
     let mut failures = 0u32;
+    let mut troubled = false;
     loop {
         if shutdown.is_cancelled() {
             return;
         }
-        match session(&config, sink.as_ref(), &shutdown, &mut failures).await {
+        let outcome = session(
+            &config,
+            sink.as_ref(),
+            &shutdown,
+            &mut failures,
+            &mut troubled,
+        )
+        .await;
+        match outcome {
             Ok(SessionEnd::Shutdown) => return,
             Ok(SessionEnd::Resync) => {
                 tracing::info!(mailbox = %config.imap.mailbox, "UIDVALIDITY changed; resynchronising");
@@ -110,6 +121,7 @@ pub async fn run(config: PollerConfig, sink: Arc<dyn MailSink>, shutdown: Cancel
                 tracing::warn!(%error, failures, ?delay, "mail poller session failed");
                 if permanent || failures == config.alert_after_failures {
                     sink.trouble(&error.to_string()).await;
+                    troubled = true;
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
@@ -125,6 +137,7 @@ async fn session(
     sink: &dyn MailSink,
     shutdown: &CancellationToken,
     failures: &mut u32,
+    troubled: &mut bool,
 ) -> anyhow::Result<SessionEnd> {
     let mailbox = config.imap.mailbox.as_str();
     let mut session = tokio::select! {
@@ -133,6 +146,9 @@ async fn session(
     };
     let state = session.select().await?;
     *failures = 0;
+    if std::mem::take(troubled) {
+        sink.recovered().await;
+    }
     let uid_validity = state.uid_validity;
     let (mut last, unfiled) = sink.resume_point(mailbox, uid_validity).await?;
     for uid in unfiled {

@@ -193,6 +193,11 @@ pub enum Event {
     PaymentStillPending {
         enrollment: i64,
     },
+    /// The provider could not be asked whether the learner paid (down or slow); the
+    /// re-check asks again by itself.
+    PaymentCheckUnavailable {
+        enrollment: i64,
+    },
     /// Trusted: read back from the provider, marked by staff, or the shell's demo.
     PaymentConfirmed {
         enrollment: i64,
@@ -453,6 +458,12 @@ pub enum StaffAlert {
         service: String,
         detail: String,
     },
+    /// The service that failed (and staff were told of) works again.
+    IntegrationRecovered {
+        service: String,
+        /// Since when it had been failing (Unix seconds).
+        since: i64,
+    },
     /// The learner withdrew consent; their personal data was destroyed.
     ConsentWithdrawn {
         documents: usize,
@@ -686,6 +697,7 @@ fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
         | E::PaymentDemo { .. }
         | E::PaymentUnavailable { .. }
         | E::PaymentStillPending { .. }
+        | E::PaymentCheckUnavailable { .. }
         | E::PaymentConfirmed { .. }
         | E::PaymentCanceled { .. } => payment::on_event(ctx, dialogue, event),
         E::DocumentStored { .. }

@@ -77,6 +77,7 @@ pub fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
         | Event::PaymentDemo { enrollment }
         | Event::PaymentUnavailable { enrollment }
         | Event::PaymentStillPending { enrollment }
+        | Event::PaymentCheckUnavailable { enrollment }
         | Event::PaymentConfirmed { enrollment, .. }
         | Event::PaymentCanceled { enrollment } => *enrollment,
         _ => return Outcome::stay(dialogue),
@@ -123,6 +124,9 @@ pub fn on_event(ctx: &Ctx, dialogue: Dialogue, event: Event) -> Outcome {
                 Button::action(tr!(t, "btn-payment-retry"), Action::Pay(e.id)),
             ))
         }
+        // Not "try again later" with a new link: the learner may have paid already.
+        Event::PaymentCheckUnavailable { .. } => Outcome::stay(dialogue)
+            .say(Reply::text(tr!(t, "payment-check-unavailable")).button(check)),
         Event::PaymentStillPending { .. } => {
             let mut reply = Reply::text(tr!(t, "payment-still-pending"));
             if let Some(url) = e.payment.as_ref().and_then(|p| p.url.clone()) {

@@ -78,6 +78,16 @@ pub async fn ensure_telegram(
     mail_token: &str,
     now: i64,
 ) -> Result<LearnerRecord> {
+    // Known and unchanged (nearly every message): no write, so a learner's message waits
+    // for a database lock held elsewhere only where it changes something.
+    if let Some(known) = by_tg_user(conn, tg_user_id).await? {
+        if known.tg_chat_id == Some(tg_chat_id)
+            && known.tg_username.as_deref() == username
+            && known.display_name == display_name
+        {
+            return Ok(known);
+        }
+    }
     sqlx::query(
         "INSERT INTO learners (tg_user_id, tg_chat_id, tg_username, display_name, mail_token, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \

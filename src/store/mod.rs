@@ -58,7 +58,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    busy_timeout: Duration,
 }
+
+/// How long a SQLite write waits for another writer's lock, unless configured.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -66,6 +70,15 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/p
 impl Store {
     /// Opens the database (a SQLite file is created if missing). Does not migrate.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        Self::connect_with(url, max_connections, DEFAULT_BUSY_TIMEOUT).await
+    }
+
+    /// [`Store::connect`] with the time a SQLite write waits for a lock held elsewhere.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        busy_timeout: Duration,
+    ) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -82,6 +95,7 @@ impl Store {
         let options = AnyConnectOptions::from_str(&url)?
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+        let busy_ms = busy_timeout.as_millis().max(1);
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
@@ -90,18 +104,22 @@ impl Store {
                     if backend == Backend::Sqlite {
                         // sqlx leaves journal_mode alone and synchronous=FULL: WAL + NORMAL is
                         // durable across crashes and lets readers work beside the writer.
-                        conn.execute(
+                        let pragmas = format!(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                        )
-                        .await?;
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms};"
+                        );
+                        conn.execute(pragmas.as_str()).await?;
                     }
                     Ok(())
                 })
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            busy_timeout,
+        })
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -111,6 +129,11 @@ impl Store {
         };
         migrator.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// How long a SQLite write waits for a lock before it fails.
+    pub fn busy_timeout(&self) -> Duration {
+        self.busy_timeout
     }
 
     pub fn backend(&self) -> Backend {

@@ -99,6 +99,38 @@ pub async fn retry_at(conn: &mut AnyConnection, id: i64, at: i64, why: &str) -> 
     Ok(())
 }
 
+/// Puts claimed messages back, untried, to be claimed again from `at`.
+pub async fn release(conn: &mut AnyConnection, ids: &[i64], at: i64) -> Result<()> {
+    for id in ids {
+        sqlx::query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = $2, \
+             attempts = attempts - 1, locked_until = NULL WHERE id = $1 AND status = 'sending'",
+        )
+        .bind(*id)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Messages of a channel queued before `id` and not yet sent or given up on (waiting to be
+/// tried again, or being sent): (id, payload, when due).
+pub async fn unsent_before(
+    conn: &mut AnyConnection,
+    channel: &str,
+    id: i64,
+) -> Result<Vec<(i64, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, payload, next_attempt_at FROM outbox WHERE channel = $1 AND id < $2 \
+         AND status IN ('pending', 'sending') ORDER BY id",
+    )
+    .bind(channel.to_owned())
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
+}
+
 pub async fn mark_failed(conn: &mut AnyConnection, id: i64, why: &str) -> Result<()> {
     sqlx::query(
         "UPDATE outbox SET status = 'failed', last_error = $2, locked_until = NULL WHERE id = $1",

@@ -89,6 +89,7 @@ pub struct MailServer {
     pub startup: Duration,
     postfix: Option<Child>,
     dovecot: Option<Child>,
+    options: MailServerOptions,
     lmtp_socket: PathBuf,
     // Declared last: removed after both servers have stopped.
     dir: tempfile::TempDir,
@@ -147,6 +148,7 @@ impl MailServer {
             startup: Duration::ZERO,
             postfix: None,
             dovecot: None,
+            options,
             lmtp_socket: dovecot_base.join("lmtp"),
             dir,
         };
@@ -468,6 +470,57 @@ smtpd_sasl_path = {r}/dovecot-run/auth-postfix
             stop_child(child);
         }
     }
+
+    /// Starts Postfix again after [`MailServer::stop_postfix`], on the same ports (a server
+    /// restarted by its admin).
+    pub fn restart_postfix(&mut self) {
+        self.stop_postfix();
+        if let Err(error) = self.start_postfix() {
+            panic!("postfix did not start again: {error}");
+        }
+    }
+
+    /// Stops Dovecot (IMAP and LMTP then refuse connections; sessions are cut).
+    pub fn stop_dovecot(&mut self) {
+        if let Some(child) = self.dovecot.take() {
+            stop_child(child);
+            // The master leaves its log and stats processes and the IMAP sessions open
+            // behind it: a restarted server has none of them.
+            kill_processes_titled(&format!("dovecot-uchbot-test-{}/", self.imap_port));
+        }
+    }
+
+    /// Starts Dovecot again on the same ports and mailboxes.
+    pub fn restart_dovecot(&mut self) {
+        self.stop_dovecot();
+        if let Err(error) = self.start_dovecot(self.options) {
+            panic!("dovecot did not start again: {error}");
+        }
+    }
+
+    /// Drops a raw message straight into `to`'s INBOX maildir, as the MX does while the IMAP
+    /// server is down; Dovecot sees it when it is back.
+    pub fn drop_into_maildir(&self, to: &str, raw: &[u8]) {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let root = self.maildir(to);
+        let dir = root.join("new");
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let name = format!(
+            "{}.M{}P{}.uchbot-test",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock")
+                .as_secs(),
+            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+            std::process::id()
+        );
+        let path = dir.join(name);
+        fs::write(&path, raw).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        set_mode(&path, 0o644).expect("mode of the dropped letter");
+        for d in [root.clone(), dir, path] {
+            chown(&d, "nobody", "nogroup").expect("owner of the dropped letter");
+        }
+    }
 }
 
 impl Drop for MailServer {
@@ -475,8 +528,25 @@ impl Drop for MailServer {
         if let Some(child) = self.postfix.take() {
             stop_child(child);
         }
-        if let Some(child) = self.dovecot.take() {
-            stop_child(child);
+        self.stop_dovecot();
+    }
+}
+
+/// Kills every process whose title (command line) starts with `prefix`.
+fn kill_processes_titled(prefix: &str) {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>() else {
+            continue;
+        };
+        let title = fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if title.starts_with(prefix.as_bytes()) {
+            // SAFETY: plain kill(2) of a process of this test's own Dovecot instance.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
         }
     }
 }

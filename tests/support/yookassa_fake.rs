@@ -242,6 +242,11 @@ impl YooKassaFake {
         }
     }
 
+    /// The outage is over: failures still queued by `fail_next…` are dropped.
+    pub fn recover(&self) {
+        self.lock().failures.clear();
+    }
+
     /// Every answer from now on leaves after `delay` (requests are carried out first).
     pub fn delay(&self, delay: Duration) {
         self.lock().delay = delay;
