@@ -233,6 +233,8 @@ pub struct PaymentSettings {
     pub vat_code: u8,
     /// How often pending payments are read back in case a notification was lost.
     pub recheck_seconds: u64,
+    /// How long one call to YooKassa may take before it is given up and retried.
+    pub timeout_seconds: u64,
     /// Bank details shown when no provider is configured.
     pub bank_details: String,
 }
@@ -246,6 +248,7 @@ impl Default for PaymentSettings {
             return_url: String::new(),
             vat_code: 1,
             recheck_seconds: 300,
+            timeout_seconds: 15,
             bank_details: String::new(),
         }
     }

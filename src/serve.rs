@@ -36,7 +36,7 @@ pub fn payment_provider(settings: &Settings) -> anyhow::Result<Provider> {
         shop_id: p.shop_id.clone(),
         secret_key: p.secret_key.clone().expect("validated with shop_id"),
         return_url: p.return_url.clone(),
-        timeout: Duration::from_secs(15),
+        timeout: Duration::from_secs(p.timeout_seconds.max(1)),
     })
     .map_err(|e| anyhow::anyhow!("config: payments: {e}"))?;
     Ok(Provider::YooKassa {

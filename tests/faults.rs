@@ -586,3 +586,60 @@ async fn a_payment_made_while_the_provider_is_down_is_found_when_it_returns() {
     recheck.await.unwrap();
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_payment_provider_makes_the_learner_wait_and_no_second_payment() {
+    let kassa = YooKassaFake::start().await;
+    let mut env = shop_settings(&kassa);
+    env.push(("UCHBOT_PAYMENTS__TIMEOUT_SECONDS".into(), "1".into()));
+    let mut bot = TestBot::start(
+        TestDb::sqlite().await,
+        Options {
+            env,
+            provider: configured_provider,
+            ..Options::default()
+        },
+    )
+    .await;
+    let user = FakeUser::new(1001, "Мария");
+    support::journeys::register(&mut bot, &user, "masha@example.org").await;
+    // Every answer hangs past the client's timeout (the payment is made all the same).
+    kassa.delay(Duration::from_secs(2));
+    run(
+        &mut bot,
+        &user,
+        vec![
+            say("/start course_pk-first-aid"),
+            press("Записаться"),
+            press("✅ Принимаю условия оферты"),
+            sees("Минутку"),
+            sees("не отвечает"),
+            button("Попробовать ещё раз"),
+        ],
+    )
+    .await;
+    bot.wait_text(STAFF_CHAT, "Сбой внешнего сервиса «yookassa»")
+        .await;
+    kassa.delay(Duration::ZERO);
+    run(
+        &mut bot,
+        &user,
+        vec![
+            press("Попробовать ещё раз"),
+            sees("Заказ № 1"),
+            button("Я оплатил — проверить"),
+        ],
+    )
+    .await;
+    bot.wait_text(STAFF_CHAT, "«yookassa» снова работает").await;
+    let keys: Vec<String> = kassa
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/payments"))
+        .filter_map(|r| r.header("Idempotence-Key").map(str::to_owned))
+        .collect();
+    assert!(keys.len() >= 5, "retried: {keys:?}");
+    assert!(keys.iter().all(|k| *k == keys[0]), "one key: {keys:?}");
+    assert_eq!(kassa.payments().len(), 1, "no second payment");
+    bot.stop().await;
+}
