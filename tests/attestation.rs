@@ -876,6 +876,10 @@ async fn learners_by_letter_take_the_test_through_the_link_and_staff_hear_of_the
         &mut bot,
         &olga,
         vec![
+            // A plain /start first makes a record of its own for this account: it gives
+            // the account up to Olga's when she follows the link.
+            say("/start"),
+            sees("152-ФЗ"),
             say(format!("/start link_{OLGA}")),
             sees("связан с вашей записью"),
             say("/test"),
