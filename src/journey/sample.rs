@@ -199,13 +199,9 @@ fn missing_given(ctx: &Ctx, test: &Test, part: Part, text: &str) -> Outcome {
                 e: &updated,
                 ..*test
             };
-            let Outcome { dialogue, effects } = ask_missing(&next, ctx, name, thanks);
-            Outcome {
-                dialogue,
-                effects: std::iter::once(super::Effect::Do(save))
-                    .chain(effects)
-                    .collect(),
-            }
+            Outcome::stay(Dialogue::Idle)
+                .run(save)
+                .then(ask_missing(&next, ctx, name, thanks))
         }
     }
 }

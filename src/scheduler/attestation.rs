@@ -4,8 +4,11 @@
 //! - per group, from the catalog ([`plan`], on `catalog import` and at start): the test opens
 //!   («Итоговая аттестация открыта»), closes in 3 days and in 1 day (a warning to whoever has
 //!   not passed), and the group has ended (the test closes; a passed test makes the document's
-//!   sample). Each fans out to the learners enrolled when it fires. The key carries the time,
-//!   so a group whose dates move gets new jobs and the old ones are cancelled.
+//!   sample; a missing name or address is asked for), and 3 days later (staff hear of samples
+//!   still waiting for those). Each fans out to the learners enrolled when it fires; a
+//!   learner enrolled while the test is open gets the opening notice then ([`on_enrolled`],
+//!   with the fan-out's key, so once). The key carries the time, so a group whose dates move
+//!   gets new jobs and the old ones are cancelled.
 //! - per attempt: its time limit ([`on_attempt_started`]), planned with the attempt.
 //! - daily, when `[russian_post]` is configured: the tracking poll ([`plan_post_poll`]).
 use chrono::{DateTime, Utc};
