@@ -244,7 +244,10 @@ impl Intake<'_> {
         let mail = &examined.mail;
         let subject = mail.subject.clone().unwrap_or_default();
         let from = mail.from.as_ref().map(|f| f.address.clone());
+        // The letter's own Message-ID: the same letter seen again (a new UIDVALIDITY) is
+        // not answered twice (the outbox keeps one answer per key).
         let record = MailRecord {
+            message_id: mail.message_id.as_deref().unwrap_or(record.message_id),
             sender: from.as_deref(),
             subject: Some(&subject),
             ..record
