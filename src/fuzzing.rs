@@ -83,6 +83,7 @@ fn school() -> School {
         max_document_bytes: 20 << 20,
         payment_mode: PaymentMode::Demo,
         bank_details: String::new(),
+        bot_username: "uchbot_test_bot".into(),
     }
 }
 
@@ -103,6 +104,7 @@ fn learner(registered: bool) -> LearnerView {
         previous_form: Default::default(),
         enrollments: Vec::new(),
         timezone: None,
+        mail_token: None,
         unsorted: Vec::new(),
     }
 }

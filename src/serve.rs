@@ -67,9 +67,17 @@ pub fn mail_transport(settings: &Settings) -> anyhow::Result<Option<Arc<dyn Mail
     Ok(Some(Arc::new(mailer)))
 }
 
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     init_tracing();
     let token = settings.require_token()?.expose_secret().to_owned();
+    let bot = Bot::new(token).set_api_url(settings.telegram.api_url.clone());
+    // Deep links in letters (unknown senders, learners without Telegram) need the username.
+    if settings.telegram.bot_username.is_empty() {
+        if let Some(username) = crate::telegram::bot::username_from_get_me(&bot).await {
+            tracing::info!(%username, "bot username from getMe");
+            settings.telegram.bot_username = username;
+        }
+    }
     settings.require_encryption_key()?;
     let store = crate::cli::open_store(&settings).await?;
     let mail = mail_transport(&settings)?;
@@ -83,7 +91,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         mail,
     )?);
     app.catalog().await?;
-    let bot = Bot::new(token).set_api_url(settings.telegram.api_url.clone());
     let (running, telegram_webhook) = match settings.telegram.mode {
         UpdateMode::Polling => (
             crate::telegram::runner::start(app.clone(), bot).await?,

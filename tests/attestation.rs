@@ -627,6 +627,313 @@ fn question_message_or_result(bot: &TestBot, chat: i64) -> String {
         .expect("a result")
 }
 
+/// Takes `keys` out of every stored application: an application that lacks them (filled
+/// in before a field was asked, or cleared by staff).
+async fn strip_applications(app: &App, keys: &[&str]) {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT enrollment_id, fields FROM applications")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    for (id, fields) in rows {
+        let mut map: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(&fields).unwrap();
+        for key in keys {
+            map.remove(*key);
+        }
+        sqlx::query("UPDATE applications SET fields = $1 WHERE enrollment_id = $2")
+            .bind(serde_json::to_string(&map).unwrap())
+            .bind(id)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+    }
+}
+
+/// Passes the test with every answer right.
+async fn pass(bot: &mut TestBot, user: &FakeUser) {
+    bot.say(user, "/test").await;
+    bot.press(user, "▶️ Начать тест").await;
+    for _ in 0..10 {
+        answer(bot, user, true).await;
+    }
+    bot.wait_text(STAFF_CHAT, "тест сдан: 10 из 10").await;
+}
+
+fn count_texts(bot: &TestBot, chat: i64, needle: &str) -> usize {
+    bot.fake
+        .messages(chat)
+        .iter()
+        .filter(|m| m.shown_text().is_some_and(|t| t.contains(needle)))
+        .count()
+}
+
+async fn a_missing_address_is_asked_for_and_staff_hear_if_it_stays_missing(db: TestDb) {
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let user = enrolled_and_open(&mut bot).await;
+    pass(&mut bot, &user).await;
+    strip_applications(&bot.app, &["address"]).await;
+
+    // The group ends: no sample yet, the learner is asked for the address.
+    travel(&bot, moscow(2027, 2, 13, 0, 1));
+    tick(&bot).await;
+    let asked = bot.wait_text(user.id, "сдана — поздравляем").await;
+    let text = asked.shown_text().unwrap();
+    assert!(text.contains("почтовый адрес с индексом"), "{text}");
+    assert!(
+        pdfs_in(&bot, user.id).is_empty(),
+        "no sample without the address"
+    );
+
+    // Three days later, still nothing: the learner is reminded, staff told.
+    travel(&bot, moscow(2027, 2, 16, 0, 1));
+    tick(&bot).await;
+    let alert = bot
+        .wait_text(STAFF_CHAT, "Образец документа ждёт данных")
+        .await;
+    let alert = alert.shown_text().unwrap();
+    assert!(alert.contains("нет почтового адреса"), "{alert}");
+    assert!(alert.contains("Иванова Мария"), "{alert}");
+    bot.wait_text(user.id, "Напоминаем: образец документа")
+        .await;
+
+    // The answer: checked like any address, then kept and the sample made with it.
+    run(
+        &mut bot,
+        &user,
+        vec![say("г. Екатеринбург, ул. Ленина, 5"), sees("индекс")],
+    )
+    .await;
+    let said = bot
+        .say(&user, "620014, г. Екатеринбург, ул. Ленина, д. 5, кв. 12")
+        .await;
+    assert!(
+        text_of(&said).contains("Готовим образец"),
+        "{}",
+        text_of(&said)
+    );
+    let check = wait_message(&bot, user.id, &["Образец документа", "620014"]).await;
+    assert!(check.button("✅ ФИО и адрес верны").is_some());
+    let pdfs = wait_pdfs(&bot, user.id, 1).await;
+    assert!(pdf_text(&pdfs[0]).contains("Иванова Мария Сергеевна"));
+    // A later run of the jobs changes nothing.
+    plan(&bot.app).await;
+    tick(&bot).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(pdfs_in(&bot, user.id).len(), 1);
+    bot.stop().await;
+}
+
+async fn a_learner_enrolled_after_the_opening_is_told_once(db: TestDb) {
+    use uchbot::app::engine::{handle, Origin};
+    use uchbot::journey::action::Action;
+    use uchbot::journey::Input;
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let user = masha();
+    enroll(&mut bot, &user).await;
+    // The file went back for a fix before enrollment counted: not enrolled at the opening.
+    sqlx::query("UPDATE enrollments SET enrolled_at = NULL, review_status = 'returned'")
+        .execute(bot.app.store.pool())
+        .await
+        .unwrap();
+    travel(&bot, moscow(2027, 2, 9, 10, 0));
+    plan(&bot.app).await;
+    tick(&bot).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(count_texts(&bot, user.id, "Итоговая аттестация открыта"), 0);
+
+    // Sent again while the test is open: enrolled now, and told the test is open.
+    let id = learner_id(&bot, &user).await;
+    let (enrollment,): (i64,) = sqlx::query_as("SELECT id FROM enrollments WHERE learner_id = $1")
+        .bind(id)
+        .fetch_one(bot.app.store.pool())
+        .await
+        .unwrap();
+    let origin = Origin {
+        chat_id: Some(user.id),
+        tg_user_id: Some(user.id),
+        interactive: true,
+        ..Origin::default()
+    };
+    let messenger = bot.messenger();
+    handle(
+        &bot.app,
+        messenger.as_ref(),
+        id,
+        &origin,
+        Input::Button(Action::Submit(enrollment)),
+    )
+    .await
+    .unwrap();
+    bot.wait_text(user.id, "Вы зачислены").await;
+    tick(&bot).await;
+    let opened = bot.wait_text(user.id, "Итоговая аттестация открыта").await;
+    assert!(opened.button("▶️ Начать тест").is_some());
+    // Planned again (a restart, an import) and sent again: still once.
+    plan(&bot.app).await;
+    handle(
+        &bot.app,
+        messenger.as_ref(),
+        id,
+        &origin,
+        Input::Button(Action::Submit(enrollment)),
+    )
+    .await
+    .unwrap();
+    tick(&bot).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(count_texts(&bot, user.id, "Итоговая аттестация открыта"), 1);
+    bot.stop().await;
+}
+
+/// A learner who writes only by email, enrolled in the January group with a full
+/// application: `token` is their plus-address token.
+async fn by_letter_only(app: &App, email: &str, name: (&str, &str), token: &str) -> i64 {
+    use uchbot::store::enrollments;
+    let now = app.now().timestamp();
+    let mut tx = app.store.begin().await.unwrap();
+    let learner = learners::ensure_email_only(&mut tx, email, name.1, token, now)
+        .await
+        .unwrap();
+    learners::record_consent(&mut tx, learner.id, true, "2026-09", now)
+        .await
+        .unwrap();
+    let (enrollment, _) = enrollments::accept_offer(
+        &mut tx,
+        &enrollments::OfferAcceptance {
+            learner_id: learner.id,
+            course_id: COURSE,
+            group_id: "pk-fgos-2027-01",
+            offer_version: "2026-11-01",
+            offer_sha256: "ab",
+            tg_user_id: None,
+            tg_message_id: None,
+            amount_kopecks: 490_000,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let fields = [
+        ("surname", name.0),
+        ("name", name.1),
+        ("address", "620014, г. Екатеринбург, ул. Ленина, д. 7"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    enrollments::save_application(&mut tx, enrollment, &fields, true, now)
+        .await
+        .unwrap();
+    assert!(enrollments::submit_for_review(&mut tx, enrollment, now)
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+    learner.id
+}
+
+async fn learners_by_letter_take_the_test_through_the_link_and_staff_hear_of_the_rest(db: TestDb) {
+    const OLGA: &str = "a1b2c3d4e5f60718";
+    let mut bot = TestBot::start(
+        db,
+        Options {
+            env: vec![(
+                "UCHBOT_TELEGRAM__BOT_USERNAME".into(),
+                "uchbot_test_bot".into(),
+            )],
+            ..Options::default()
+        },
+    )
+    .await;
+    by_letter_only(&bot.app, "olga@example.org", ("Смирнова", "Ольга"), OLGA).await;
+    by_letter_only(
+        &bot.app,
+        "petr@example.org",
+        ("Петров", "Пётр"),
+        "0f1e2d3c4b5a6978",
+    )
+    .await;
+    travel(&bot, moscow(2027, 2, 9, 10, 0));
+    plan(&bot.app).await;
+    tick(&bot).await;
+    let link = format!("https://t.me/uchbot_test_bot?start=link_{OLGA}");
+    let letters = letters_to(&bot.app, "olga@example.org").await;
+    let opened = letters
+        .iter()
+        .find(|l| {
+            l["text"]
+                .as_str()
+                .unwrap()
+                .contains("Итоговая аттестация по курсу")
+        })
+        .expect("the window's letter");
+    let text = opened["text"].as_str().unwrap();
+    assert!(text.contains(&link), "{text}");
+    assert!(text.contains("Telegram-боте"), "{text}");
+
+    // Olga follows the link: the bot knows her, her course and her test.
+    let olga = FakeUser::new(4242, "Оля");
+    run(
+        &mut bot,
+        &olga,
+        vec![
+            // A plain /start first makes a record of its own for this account: it gives
+            // the account up to Olga's when she follows the link.
+            say("/start"),
+            sees("152-ФЗ"),
+            say(format!("/start link_{OLGA}")),
+            sees("связан с вашей записью"),
+            say("/test"),
+            sees("Попытка 1 из 3"),
+        ],
+    )
+    .await;
+    let shown = bot.press(&olga, "▶️ Начать тест").await;
+    assert!(
+        text_of(&shown).contains("Вопрос 1 из 10"),
+        "{}",
+        text_of(&shown)
+    );
+    // Someone with a made-up link links nothing.
+    let stranger = FakeUser::new(4343, "Гость");
+    run(
+        &mut bot,
+        &stranger,
+        vec![
+            say("/start link_ffffffffffffffff"),
+            sees("Не получилось связать"),
+        ],
+    )
+    .await;
+
+    // A day before the close: staff hear of Пётр, who reads letters only and has not passed.
+    travel(&bot, moscow(2027, 2, 12, 0, 1));
+    tick(&bot).await;
+    let alert = bot
+        .wait_text(STAFF_CHAT, "до закрытия остался 1 день")
+        .await;
+    let alert = alert.shown_text().unwrap();
+    assert!(alert.contains("Петров Пётр"), "{alert}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let about_olga = bot
+        .fake
+        .messages(STAFF_CHAT)
+        .iter()
+        .filter(|m| {
+            m.shown_text()
+                .is_some_and(|t| t.contains("до закрытия остался 1 день") && t.contains("Ольга"))
+        })
+        .count();
+    assert_eq!(about_olga, 0, "Olga takes the test in Telegram now");
+    bot.wait_text(olga.id, "остался 1 день").await;
+    bot.stop().await;
+}
+
+on_both_backends! {
+    missing_address => a_missing_address_is_asked_for_and_staff_hear_if_it_stays_missing;
+    late_enrollment => a_learner_enrolled_after_the_opening_is_told_once;
+    by_letter => learners_by_letter_take_the_test_through_the_link_and_staff_hear_of_the_rest;
+}
+
 on_both_backends! {
     enrolled_to_tracking_number => from_enrolled_to_the_tracking_number;
     stale_and_forged_buttons_and_restart => stale_forged_and_repeated_presses_and_a_restart;

@@ -1142,6 +1142,75 @@ async fn without_move_letters_are_flagged_and_not_handled_twice(db: TestDb) {
     room.stop().await;
 }
 
+// ------------------------------------------------------------ letters over the limit
+
+async fn a_letter_over_the_limit_is_explained_to_its_learner(db: TestDb) {
+    const LIMIT: usize = 1 << 20;
+    let mut room = Mailroom::open(db, "Big").await;
+    let user = masha();
+    register(&mut room.bot, &user, LEARNER.address).await;
+    let scan = vec![0x5a_u8; LIMIT + LIMIT / 2];
+    let from_learner = proven(letter_with(
+        LEARNER.address,
+        TEACH.address,
+        "Сканы документов",
+        "Добрый день! Высылаю документы.",
+        "",
+        &[("паспорт.pdf", "application/pdf", &scan)],
+    ));
+    let from_stranger = letter_with(
+        OTHER_LEARNER.address,
+        TEACH.address,
+        "Большие сканы",
+        "Здравствуйте!",
+        "",
+        &[("скан.pdf", "application/pdf", &scan)],
+    );
+    append(&room.server, "Big", &[from_learner, from_stranger]).await;
+    // The mailbox takes letters up to 1 MB, as `[imap]` and the intake would agree.
+    let mut params = imap(&room.server, TEACH, "Big");
+    params.max_message_bytes = LIMIT as u32;
+    let mut config = PollerConfig::new(params, Duration::from_secs(1));
+    config.idle_for = Duration::from_secs(2);
+    let mut settings = intake_settings();
+    settings.limits.max_message_bytes = LIMIT;
+    let stop = CancellationToken::new();
+    let task = mail_in::spawn(
+        room.bot.app.clone(),
+        room.bot.messenger(),
+        config,
+        settings,
+        stop.clone(),
+    );
+    room.poller = Some((stop, task));
+    room.wait_ingested(2).await;
+    assert_eq!(room.ledger(Some("refused")).await, 2);
+
+    // The learner: a letter in their mailbox and a message in Telegram, naming the letter,
+    // the limit and what to do.
+    let answers = letters_to(&room.server, LEARNER, "Письмо не принято", 1).await;
+    let text = &answers[0].text;
+    for needle in [
+        "«Сканы документов»",
+        "до 1,0 МБ",
+        "несколькими письмами",
+        "Telegram",
+    ] {
+        assert!(text.contains(needle), "«{needle}» not in:\n{text}");
+    }
+    let told = room.bot.wait_text(user.id, "не принято").await;
+    let told = told.shown_text().unwrap();
+    assert!(told.contains("«Сканы документов»"), "{told}");
+    assert!(told.contains("1,0 МБ"), "{told}");
+    // Nobody we know: nothing more than the record (no answer, no alert).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(letters_now(&room.server, OTHER_LEARNER, "")
+        .await
+        .is_empty());
+    assert_eq!(answers.len(), 1);
+    room.stop().await;
+}
+
 on_both_backends! {
     without_move => without_move_letters_are_flagged_and_not_handled_twice;
     documents_by_email => documents_by_email_join_the_application_file;
@@ -1153,6 +1222,7 @@ on_both_backends! {
     forwarded => a_forwarded_letter_gives_its_nested_attachments;
     sorting_by_letter => files_of_unclear_kind_are_asked_about_by_letter;
     sample_by_letter => the_sample_is_confirmed_by_a_reply;
+    too_large => a_letter_over_the_limit_is_explained_to_its_learner;
 }
 
 // ------------------------------------------------------------ `uchbot serve`
@@ -1163,9 +1233,16 @@ on_both_backends! {
 async fn serve_reads_the_mailbox_and_answers_by_smtp() {
     use std::process::{Command, Stdio};
     let server = MailServer::start();
-    let fake = uchbot::telegram::fake_api::FakeBotApi::start()
-        .await
-        .unwrap();
+    // No `telegram.bot_username` configured: `serve` asks getMe, and the fake answers with
+    // a name no configuration here has.
+    let fake = uchbot::telegram::fake_api::FakeBotApi::start_with(
+        uchbot::telegram::fake_api::FakeConfig {
+            bot_username: "uchmet_school_bot".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = support::binary::example_catalog_db(dir.path());
     let port = support::binary::free_port();
@@ -1173,7 +1250,6 @@ async fn serve_reads_the_mailbox_and_answers_by_smtp() {
         .arg("serve")
         .env("UCHBOT_TELEGRAM__TOKEN", fake.token())
         .env("UCHBOT_TELEGRAM__API_URL", fake.url().to_string())
-        .env("UCHBOT_TELEGRAM__BOT_USERNAME", BOT_USERNAME)
         .env("UCHBOT_DATABASE__URL", &db)
         .env("UCHBOT_HTTP__BIND", format!("127.0.0.1:{port}"))
         .env("UCHBOT_STORAGE__DOCUMENTS_DIR", dir.path().join("docs"))
@@ -1201,7 +1277,9 @@ async fn serve_reads_the_mailbox_and_answers_by_smtp() {
     );
     let answers = letters_to(&server, OTHER_LEARNER, "Ваше письмо получено", 1).await;
     assert!(
-        answers[0].text.contains(BOT_USERNAME),
+        answers[0]
+            .text
+            .contains("https://t.me/uchmet_school_bot?start=mail"),
         "{}",
         answers[0].text
     );

@@ -336,6 +336,80 @@ async fn payments_and_documents(db: TestDb) {
     assert_eq!(rec.review_status.as_deref(), Some("accepted"));
 }
 
+async fn telegram_linked_by_the_mail_token(db: TestDb) {
+    let mut c = db.store.pool().acquire().await.unwrap();
+    let olga = learners::ensure_email_only(&mut c, "olga@example.org", "Ольга", "aaaa", 100)
+        .await
+        .unwrap();
+    // Olga's letters kept a conversation under her negative key.
+    assert!(
+        conversations::save(&mut c, -olga.id, "{\"state\":\"sample_address\"}", 0, 100)
+            .await
+            .unwrap()
+    );
+    // The account said /start first: a bare record with a conversation of its own.
+    let bare = learners::ensure_telegram(&mut c, 3003, 3003, None, "Оля", "bbbb", 150)
+        .await
+        .unwrap();
+    assert!(
+        conversations::save(&mut c, 3003, "{\"state\":\"idle\"}", 0, 150)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !learners::link_telegram(&mut c, "zzzz", 3003, 3003, None, 200)
+            .await
+            .unwrap()
+    );
+    assert!(
+        learners::link_telegram(&mut c, "aaaa", 3003, 3003, Some("olga"), 200)
+            .await
+            .unwrap()
+    );
+    let linked = learners::by_tg_user(&mut c, 3003).await.unwrap().unwrap();
+    assert_eq!(linked.id, olga.id);
+    assert_eq!(linked.tg_chat_id, Some(3003));
+    let bare = learners::by_id(&mut c, bare.id).await.unwrap().unwrap();
+    assert_eq!((bare.tg_user_id, bare.tg_chat_id), (None, None));
+    // Her letters' conversation is the chat's now.
+    let (state, _) = conversations::load(&mut c, 3003).await.unwrap().unwrap();
+    assert!(state.contains("sample_address"), "{state}");
+    assert!(conversations::load(&mut c, -olga.id)
+        .await
+        .unwrap()
+        .is_none());
+    // Again from the same account: fine; from another account: no.
+    assert!(
+        learners::link_telegram(&mut c, "aaaa", 3003, 3003, None, 300)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !learners::link_telegram(&mut c, "aaaa", 4004, 4004, None, 300)
+            .await
+            .unwrap()
+    );
+    // An account whose record has data of its own keeps it.
+    let petr = learners::ensure_email_only(&mut c, "petr@example.org", "Пётр", "cccc", 400)
+        .await
+        .unwrap();
+    let masha = learners::ensure_telegram(&mut c, 5005, 5005, None, "Маша", "dddd", 400)
+        .await
+        .unwrap();
+    assert!(
+        learners::confirm_email(&mut c, masha.id, "m@example.org", 400)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !learners::link_telegram(&mut c, "cccc", 5005, 5005, None, 500)
+            .await
+            .unwrap()
+    );
+    let petr = learners::by_id(&mut c, petr.id).await.unwrap().unwrap();
+    assert_eq!(petr.tg_user_id, None);
+}
+
 on_both_backends! {
     learners_and_email_verification => learners_and_verification;
     conversations_use_optimistic_versions => conversation_versions;
@@ -343,4 +417,5 @@ on_both_backends! {
     concurrent_workers_never_share_a_job => concurrent_claims_split_the_work;
     outbox_queues_each_message_once => outbox_queues_once;
     orders_payments_documents_and_review => payments_and_documents;
+    telegram_linked_by_the_mail_token => telegram_linked_by_the_mail_token;
 }

@@ -454,7 +454,9 @@ async fn render(
         | StaffAlert::ApplicationReady { enrollment }
         | StaffAlert::TestResult { enrollment, .. }
         | StaffAlert::CertificateConfirmed { enrollment }
-        | StaffAlert::CertificateCorrected { enrollment, .. } => *enrollment,
+        | StaffAlert::CertificateCorrected { enrollment, .. }
+        | StaffAlert::SampleDataMissing { enrollment, .. }
+        | StaffAlert::TestNotTakenByLetter { enrollment } => *enrollment,
         _ => return Ok(None),
     };
     let Some(s) = subject(app, conn, enrollment).await? else {
@@ -667,6 +669,43 @@ async fn render(
                 who = Html(person.clone()),
                 course = Html(course),
                 note = note
+            ))
+            .button(card),
+            files: Vec::new(),
+        },
+        StaffAlert::SampleDataMissing { name, address, .. } => {
+            let missing = match (name, address) {
+                (true, true) => tr!(t, "alert-missing-name-address"),
+                (true, false) => tr!(t, "alert-missing-name"),
+                _ => tr!(t, "alert-missing-address"),
+            };
+            Rendered {
+                key: format!("alert:sample-data:{}", e.id),
+                kind: AlertKind::Certificates,
+                summary: line(
+                    &person,
+                    tr!(t, "alert-line-sample-data", missing = &missing),
+                ),
+                reply: Reply::text(tr!(
+                    t,
+                    "alert-sample-data",
+                    who = Html(person.clone()),
+                    course = Html(course),
+                    missing = missing
+                ))
+                .button(card),
+                files: Vec::new(),
+            }
+        }
+        StaffAlert::TestNotTakenByLetter { .. } => Rendered {
+            key: format!("alert:test-by-letter:{}", e.id),
+            kind: AlertKind::Tests,
+            summary: line(&person, tr!(t, "alert-line-test-by-letter")),
+            reply: Reply::text(tr!(
+                t,
+                "alert-test-by-letter",
+                who = Html(person.clone()),
+                course = Html(course)
             ))
             .button(card),
             files: Vec::new(),

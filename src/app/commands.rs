@@ -79,6 +79,11 @@ pub async fn apply(
             )
             .await?;
             crate::scheduler::on_enrolled(tx, *enrollment, now).await?;
+            if let Some(e) = enrollments::by_id(tx, *enrollment).await? {
+                let catalog = app.catalog().await?;
+                crate::scheduler::attestation::on_enrolled(tx, &catalog, app.school.tz, &e, now)
+                    .await?;
+            }
         }
         Command::AlertStaff(alert) => alerts::queue(app, tx, learner, alert, now).await?,
         Command::SetTimezone { tz } => learners::set_timezone(tx, learner.id, tz, now).await?,

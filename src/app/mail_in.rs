@@ -222,6 +222,108 @@ impl Intake<'_> {
         }
     }
 
+    /// A letter over the size limit (only its header was read): recorded as refused; a
+    /// learner it is proven to come from is told which letter, the limit and how to send
+    /// instead — by letter, and in Telegram when linked. Anyone else: nothing more.
+    async fn too_large(
+        &self,
+        record: MailRecord<'_>,
+        message: &FetchedMessage,
+    ) -> anyhow::Result<()> {
+        let app = self.app;
+        let local = app.school_mailbox.split('@').next().unwrap_or_default();
+        let examined = message.header.as_deref().and_then(|h| {
+            examine(
+                h,
+                &self.settings.limits,
+                local,
+                &self.settings.trusted_authserv_id,
+            )
+            .ok()
+        });
+        let Some(examined) = examined else {
+            return self.record_only(record).await;
+        };
+        let mail = &examined.mail;
+        let subject = mail.subject.clone().unwrap_or_default();
+        let from = mail.from.as_ref().map(|f| f.address.clone());
+        // The letter's own Message-ID: the same letter seen again (a new UIDVALIDITY) is
+        // not answered twice (the outbox keeps one answer per key).
+        let record = MailRecord {
+            message_id: mail.message_id.as_deref().unwrap_or(record.message_id),
+            sender: from.as_deref(),
+            subject: Some(&subject),
+            ..record
+        };
+        let learner = if mail.automatic || mail.delivery_report.is_some() {
+            None
+        } else {
+            match self.sender(&examined).await? {
+                Sender::Learner(l) => Some(l),
+                Sender::Unproven(_) | Sender::Unknown => None,
+            }
+        };
+        let Some(learner) = learner else {
+            return self.record_only(record).await;
+        };
+        let t = &app.texts;
+        let now = self.now();
+        let message_id = mail.message_id.clone().unwrap_or_default();
+        let mut tx = app.store.begin().await?;
+        let record = MailRecord {
+            learner_id: Some(learner.id),
+            ..record
+        };
+        if !ledger::record(&mut tx, &record, now).await? {
+            tx.rollback().await?;
+            return Ok(());
+        }
+        let shown = if subject.trim().is_empty() {
+            tr!(t, "mail-no-subject")
+        } else {
+            subject.clone()
+        };
+        let size = megabytes(message.size as usize);
+        let limit = megabytes(self.settings.limits.max_message_bytes);
+        let key = format!("mail:too-large:{}", short(record.message_id));
+        if let (Some(email), Some(_)) = (&learner.email, learner.email_verified_at) {
+            let text = tr!(
+                t,
+                "mail-too-large-letter",
+                subject = &shown,
+                size = &size,
+                limit = &limit,
+                school = &app.school.name
+            );
+            let answer = letter(
+                app,
+                email,
+                tr!(t, "mail-too-large-subject", school = &app.school.name),
+                text,
+                &message_id,
+            );
+            enqueue_letter(&mut tx, &key, &answer, now).await?;
+        }
+        if let Some(chat) = learner.tg_chat_id {
+            let reply = crate::journey::reply::Reply::text(tr!(
+                t,
+                "mail-too-large-telegram",
+                subject = &shown,
+                size = &size,
+                limit = &limit
+            ));
+            super::outbox::enqueue_telegram(
+                &mut tx,
+                &format!("{key}:tg"),
+                &super::outbox::QueuedTelegram::message(chat, &reply),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A letter proven to be the learner's: documents, or a reply through the journey.
     async fn learners_letter(
         &self,
@@ -801,7 +903,7 @@ impl MailSink for MailIntake {
         let Some(raw) = message.raw.as_deref() else {
             let id = format!("uid:{uid_validity}:{}", message.uid);
             let reason = format!("letter of {} bytes is over the limit", message.size);
-            return intake.record_only(refused(&id, &reason)).await;
+            return intake.too_large(refused(&id, &reason), message).await;
         };
         let fallback_id = format!("sha256:{}", sha256_hex(raw));
         let local = self

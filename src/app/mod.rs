@@ -30,6 +30,7 @@ pub mod staff_alerts;
 pub mod staff_auth;
 pub mod staff_card;
 pub mod staff_commands;
+pub mod telegram_link;
 pub mod view;
 
 pub use engine::Origin;
@@ -134,6 +135,11 @@ impl App {
             max_document_bytes: settings.storage.max_document_mb * 1024 * 1024,
             payment_mode: mode,
             bank_details: settings.payments.bank_details.clone(),
+            bot_username: settings
+                .telegram
+                .bot_username
+                .trim_start_matches('@')
+                .to_owned(),
         };
         Ok(Self {
             texts: Texts::russian(),

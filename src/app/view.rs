@@ -47,6 +47,7 @@ pub async fn load(conn: &mut AnyConnection, learner: &LearnerRecord) -> Result<L
         enrollments: views,
         timezone: learner.timezone.as_deref().and_then(|tz| tz.parse().ok()),
         unsorted: crate::store::mail::unsorted_documents(&mut *conn, learner.id).await?,
+        mail_token: learner.mail_token.clone(),
     })
 }
 

@@ -96,6 +96,9 @@ pub struct FetchedMessage {
     /// The whole RFC 5322 message; `None` when `size` exceeds `max_message_bytes`
     /// (the caller can answer the sender and mark it processed without reading it).
     pub raw: Option<Vec<u8>>,
+    /// The header of a letter too large to fetch (`raw` is `None`): who sent it, so that a
+    /// learner can be told it was not accepted.
+    pub header: Option<Vec<u8>>,
 }
 
 /// What ended an [`ImapSession::idle`].
@@ -403,6 +406,34 @@ impl ImapSession {
             .filter(|(_, size)| *size <= max_bytes)
             .map(|(uid, _)| *uid)
             .collect();
+        let large: Vec<u32> = wanted
+            .iter()
+            .filter(|(_, size)| *size > max_bytes)
+            .map(|(uid, _)| *uid)
+            .collect();
+        let mut headers: HashMap<u32, Vec<u8>> = HashMap::new();
+        if !large.is_empty() {
+            let set = uid_set(&large);
+            headers = self
+                .with_session(|s, t| {
+                    async move {
+                        let fetches = step(
+                            t,
+                            "UID FETCH (headers)",
+                            s.uid_fetch(set, "(UID BODY.PEEK[HEADER])"),
+                        )
+                        .await?;
+                        let fetches: Vec<_> =
+                            step(t, "UID FETCH (headers)", fetches.try_collect::<Vec<_>>()).await?;
+                        Ok(fetches
+                            .iter()
+                            .filter_map(|f| Some((f.uid?, f.header()?.to_vec())))
+                            .collect())
+                    }
+                    .boxed()
+                })
+                .await?;
+        }
 
         let mut bodies: HashMap<u32, Vec<u8>> = HashMap::new();
         if !small.is_empty() {
@@ -436,12 +467,14 @@ impl ImapSession {
                     uid,
                     size,
                     raw: None,
+                    header: headers.remove(&uid),
                 });
             } else if let Some(raw) = bodies.remove(&uid) {
                 messages.push(FetchedMessage {
                     uid,
                     size,
                     raw: Some(raw),
+                    header: None,
                 });
             }
             // else: expunged by someone else between the two fetches; it is gone.

@@ -100,6 +100,9 @@ pub enum Notice {
     Closing { days: u8 },
     /// The group has ended: the test is closed.
     Ended,
+    /// Some days after the end: a passed learner's sample still waits for the name or the
+    /// address the application lacks (staff are told).
+    DataMissing,
 }
 
 // ---- the window ----
@@ -895,6 +898,17 @@ pub fn window(
     let outcome = Outcome::stay(dialogue.clone());
     match notice {
         Notice::Opened => match access {
+            Access::Open { number: 1 } if by_letter(ctx) => outcome
+                .say(in_telegram(
+                    ctx,
+                    tr!(
+                        t,
+                        "test-opened-by-letter",
+                        course = &test.course.title,
+                        closes = closes_text(ctx, &test)
+                    ),
+                ))
+                .run(Command::CompleteJob(job)),
             Access::Open { number: 1 } => outcome
                 .say(
                     Reply::text(tr!(
@@ -917,6 +931,25 @@ pub fn window(
             if !warn {
                 return outcome;
             }
+            if by_letter(ctx) {
+                let warning = tr!(
+                    t,
+                    "test-closing",
+                    days = u32::from(days),
+                    course = &test.course.title,
+                    closes = closes_text(ctx, &test)
+                );
+                let outcome = outcome.say(in_telegram(ctx, warning));
+                // The last day: staff may still call a learner who only reads letters.
+                let outcome = if days <= 1 {
+                    outcome.run(Command::AlertStaff(StaffAlert::TestNotTakenByLetter {
+                        enrollment,
+                    }))
+                } else {
+                    outcome
+                };
+                return outcome.run(Command::CompleteJob(job));
+            }
             outcome
                 .say(
                     Reply::text(tr!(
@@ -930,6 +963,13 @@ pub fn window(
                 )
                 .run(Command::CompleteJob(job))
         }
+        Notice::DataMissing => match access {
+            Access::Passed(_) => match sample::data_still_missing(ctx, &test) {
+                Some(asked) => outcome.then(asked).run(Command::CompleteJob(job)),
+                None => outcome,
+            },
+            _ => outcome,
+        },
         Notice::Ended => {
             let mut outcome = outcome;
             let mut acted = false;
@@ -944,10 +984,14 @@ pub fn window(
             }
             let passed = passed_now || test.e.attempts.iter().any(passed);
             if passed && test.e.certificate.is_none() {
-                if let Some(issue) = sample::first(ctx, &test) {
-                    outcome = outcome.then(issue).to(dialogue);
-                    acted = true;
-                }
+                let first = sample::first(ctx, &test);
+                // Asking for missing data takes the conversation; a sample leaves it be.
+                let next = match &first.dialogue {
+                    Dialogue::Idle => dialogue,
+                    asking => asking.clone(),
+                };
+                outcome = outcome.then(first).to(next);
+                acted = true;
             }
             if acted {
                 outcome.run(Command::CompleteJob(job))
@@ -955,6 +999,26 @@ pub fn window(
                 outcome
             }
         }
+    }
+}
+
+/// The learner has no Telegram: notices go by letter, and the test (inline buttons) is
+/// taken in the bot after following the link that joins Telegram to this learner.
+fn by_letter(ctx: &Ctx) -> bool {
+    ctx.learner.tg_user_id.is_none()
+}
+
+/// A notice for a learner without Telegram: `text`, how to take the test in the bot, and
+/// the link that opens the bot as this learner.
+fn in_telegram(ctx: &Ctx, text: String) -> Reply {
+    let t = ctx.texts;
+    match super::registration::telegram_link(ctx) {
+        Some(link) => Reply::text(format!("{text}\n\n{}", tr!(t, "test-by-letter-how")))
+            .button(Button::url(tr!(t, "btn-test-in-telegram"), &link)),
+        None => Reply::text(format!(
+            "{text}\n\n{}",
+            tr!(t, "test-by-letter-no-link", contacts = Html(contacts(ctx)))
+        )),
     }
 }
 
@@ -1587,5 +1651,173 @@ mod tests {
             }
         }
         assert!(warn(&w).effects.is_empty(), "passed: no warning");
+    }
+
+    /// A passed attempt of enrollment 5.
+    fn passed_attempt() -> AttemptView {
+        AttemptView {
+            number: 1,
+            plan: Vec::new(),
+            answers: Vec::new(),
+            marks: Vec::new(),
+            current: 3,
+            token: "00000000".into(),
+            started_at: 0,
+            deadline_at: None,
+            result: Some(AttemptResult {
+                finished_at: 1,
+                score: 3,
+                total: 3,
+                passed: true,
+                ended_by: EndedBy::Answered,
+            }),
+        }
+    }
+
+    fn sample_of(o: &Outcome) -> Option<(i64, String, String)> {
+        o.commands().find_map(|c| match c {
+            Command::IssueSample {
+                version,
+                full_name,
+                postal_address,
+                ..
+            } => Some((*version, full_name.clone(), postal_address.clone())),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn missing_name_and_address_are_asked_for_then_the_sample_follows() {
+        let mut w = world();
+        enrollment(&mut w).attempts.push(passed_attempt());
+        enrollment(&mut w).form.remove("address");
+        enrollment(&mut w).form.remove("surname");
+        enrollment(&mut w).form.remove("name");
+        enrollment(&mut w).form.remove("patronymic");
+        w.now = at(26, 0);
+        let o = window(&w, Notice::Ended);
+        assert_eq!(o.dialogue, Dialogue::SampleName { enrollment: 5 });
+        assert!(sample_of(&o).is_none());
+        let text = texts_of(&o);
+        assert!(text.contains("сдана — поздравляем"), "{text}");
+        assert!(text.contains("фамилия, имя и отчество"), "{text}");
+        assert!(o.commands().any(|c| matches!(c, Command::CompleteJob(_))));
+        // A wrong name is explained; the question stays.
+        let asking = Dialogue::SampleName { enrollment: 5 };
+        let o = w.step(asking.clone(), Input::Text("Иванова".into()));
+        assert_eq!(o.dialogue, asking);
+        assert!(o.commands().next().is_none());
+        // The name is kept in the application, then the address is asked for.
+        let o = w.step(asking, Input::Text("иванова мария сергеевна".into()));
+        assert_eq!(o.dialogue, Dialogue::SampleAddress { enrollment: 5 });
+        let saved = o
+            .commands()
+            .find_map(|c| match c {
+                Command::SaveForm { fields, .. } => Some(fields.clone()),
+                _ => None,
+            })
+            .expect("the name is saved");
+        assert_eq!(saved.get("surname").map(String::as_str), Some("Иванова"));
+        assert_eq!(
+            saved.get("patronymic").map(String::as_str),
+            Some("Сергеевна")
+        );
+        assert!(sample_of(&o).is_none());
+        let text = texts_of(&o);
+        assert!(text.contains("Иванова Мария Сергеевна"), "{text}");
+        assert!(text.contains("почтовый адрес с индексом"), "{text}");
+        enrollment(&mut w).form = saved;
+        // The address by letter (an email-only learner answers the letter): the sample.
+        let o = w.step(
+            Dialogue::SampleAddress { enrollment: 5 },
+            Input::Letter {
+                subject: "Re: адрес".into(),
+                text: "620014, г. Екатеринбург, ул. Ленина, д. 5, кв. 12".into(),
+            },
+        );
+        assert_eq!(o.dialogue, Dialogue::Idle);
+        let (version, name, address) = sample_of(&o).expect("the sample is made");
+        assert_eq!(version, 1);
+        assert_eq!(name, "Иванова Мария Сергеевна");
+        assert!(address.starts_with("620014"), "{address}");
+        assert!(texts_of(&o).contains("Готовим образец"));
+    }
+
+    #[test]
+    fn staff_hear_when_the_data_stay_missing() {
+        let mut w = world();
+        enrollment(&mut w).attempts.push(passed_attempt());
+        enrollment(&mut w).form.remove("address");
+        w.now = at(29, 0);
+        let o = window(&w, Notice::DataMissing);
+        assert_eq!(o.dialogue, Dialogue::SampleAddress { enrollment: 5 });
+        assert!(o.commands().any(|c| matches!(
+            c,
+            Command::AlertStaff(StaffAlert::SampleDataMissing {
+                enrollment: 5,
+                name: false,
+                address: true
+            })
+        )));
+        assert!(texts_of(&o).contains("Напоминаем"), "{}", texts_of(&o));
+        // Given meanwhile, or not passed: nothing.
+        let mut given = world();
+        given.now = at(29, 0);
+        given.learner.enrollments[0].attempts.push(passed_attempt());
+        assert!(window(&given, Notice::DataMissing).effects.is_empty());
+        let mut failed = world();
+        failed.now = at(29, 0);
+        failed.learner.enrollments[0].form.remove("address");
+        assert!(window(&failed, Notice::DataMissing).effects.is_empty());
+    }
+
+    #[test]
+    fn a_learner_without_telegram_gets_the_link_to_take_the_test_in_the_bot() {
+        let mut w = world();
+        w.learner.tg_user_id = None;
+        w.now = at(20, 0);
+        let o = window(&w, Notice::Opened);
+        let reply = o.replies().next().expect("a notice");
+        let link = reply
+            .all_buttons()
+            .find_map(|b| match b {
+                Button::Url { url, .. } => Some(url.clone()),
+                _ => None,
+            })
+            .expect("a link button");
+        assert_eq!(
+            link,
+            "https://t.me/uchbot_test_bot?start=link_a1b2c3d4e5f60718"
+        );
+        let letter = crate::journey::reply::letter_text(reply);
+        assert!(letter.contains("Итоговая аттестация по курсу"), "{letter}");
+        assert!(letter.contains(&link), "{letter}");
+        assert!(o.commands().any(|c| matches!(c, Command::CompleteJob(_))));
+        // The warnings carry the link; the last one tells staff too.
+        w.now = at(22, 0);
+        let o = window(&w, Notice::Closing { days: 3 });
+        assert!(buttons_of(&o).contains(&"Пройти тест в Telegram".to_owned()));
+        assert!(!o.commands().any(|c| matches!(c, Command::AlertStaff(_))));
+        w.now = at(24, 0);
+        let o = window(&w, Notice::Closing { days: 1 });
+        assert!(o.commands().any(|c| matches!(
+            c,
+            Command::AlertStaff(StaffAlert::TestNotTakenByLetter { enrollment: 5 })
+        )));
+        // Without the bot's username the letter says how to reach the school instead.
+        w.school.bot_username.clear();
+        w.now = at(20, 0);
+        let o = window(&w, Notice::Opened);
+        assert!(buttons_of(&o).is_empty());
+        assert!(
+            texts_of(&o).contains("teach@example.org"),
+            "{}",
+            texts_of(&o)
+        );
+        // A learner in Telegram: no staff alert on the last day.
+        let mut tg = world();
+        tg.now = at(24, 0);
+        let o = window(&tg, Notice::Closing { days: 1 });
+        assert!(!o.commands().any(|c| matches!(c, Command::AlertStaff(_))));
     }
 }

@@ -46,6 +46,8 @@ pub struct School {
     pub max_document_bytes: u64,
     pub payment_mode: PaymentMode,
     pub bank_details: String,
+    /// The bot's @username (configured, or read from getMe at start); empty: unknown.
+    pub bot_username: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -447,6 +449,18 @@ pub enum StaffAlert {
     CertificateCorrected {
         enrollment: i64,
         note: String,
+    },
+    /// A passed learner's sample still waits for the full name or the postal address
+    /// their application lacks (asked when the group ended; `true`: missing).
+    SampleDataMissing {
+        enrollment: i64,
+        name: bool,
+        address: bool,
+    },
+    /// A learner without Telegram (letters only) has not passed the test a day before it
+    /// closes: the test is taken in the bot, staff may call them.
+    TestNotTakenByLetter {
+        enrollment: i64,
     },
     /// A letter to this address bounced (with or without a known learner).
     LetterBounced {

@@ -21,6 +21,18 @@ pub fn code_hash(learner_id: i64, email: &str, code: &str) -> String {
     ))
 }
 
+/// The `/start` payload of the link that joins a Telegram account to a learner known by
+/// email: `link_<mail token>`.
+pub const LINK_PREFIX: &str = "link_";
+
+/// The deep link that opens the bot as this learner (for letters to learners without
+/// Telegram); `None` when the bot's username or the learner's token is unknown.
+pub fn telegram_link(ctx: &Ctx) -> Option<String> {
+    let bot = ctx.school.bot_username.trim_start_matches('@');
+    let token = ctx.learner.mail_token.as_deref()?;
+    (!bot.is_empty()).then(|| format!("https://t.me/{bot}?start={LINK_PREFIX}{token}"))
+}
+
 pub fn start(ctx: &Ctx, dialogue: Dialogue, payload: Option<&str>) -> Outcome {
     let t = ctx.texts;
     let learner = ctx.learner;
@@ -32,7 +44,23 @@ pub fn start(ctx: &Ctx, dialogue: Dialogue, payload: Option<&str>) -> Outcome {
     };
     let mut out = Outcome::stay(dialogue).say(Reply::text(greeting).with_menu());
     match payload {
-        None | Some("") => {}
+        // `mail`: the link in the answer to an unknown sender (register, confirm the address).
+        None | Some("") | Some("mail") => {}
+        // The link from a letter to a learner known by email: the runtime has linked this
+        // Telegram account to them before the step when the token was theirs.
+        Some(p) if p.starts_with(LINK_PREFIX) => {
+            let token = &p[LINK_PREFIX.len()..];
+            if ctx.learner.mail_token.as_deref() == Some(token) {
+                out = out.say(Reply::text(tr!(t, "telegram-linked")));
+            } else {
+                out = out.say(Reply::text(tr!(
+                    t,
+                    "telegram-link-failed",
+                    school_email = &ctx.school.email,
+                    school_phone = &ctx.school.phone
+                )));
+            }
+        }
         Some(p) => {
             return match p
                 .strip_prefix("course_")

@@ -97,15 +97,134 @@ fn issue(ctx: &Ctx, test: &Test, version: i64, name: &str, address: &str) -> Com
     }
 }
 
-/// The first sample, from the application form's name and address. `None` when the form
-/// lacks them (staff will see the learner in `/pending` through the roster).
-pub fn first(ctx: &Ctx, test: &Test) -> Option<Outcome> {
-    let name = super::application::full_name(&test.e.form);
-    let address = test.e.form.get("address").cloned().unwrap_or_default();
-    if name.is_empty() || address.is_empty() {
+/// What the application form lacks for the document: the full name, the postal address.
+pub fn missing_data(e: &EnrollmentView) -> (bool, bool) {
+    let name = super::application::full_name(&e.form);
+    let address = e.form.get("address").map_or("", |a| a.trim());
+    (name.trim().is_empty(), address.is_empty())
+}
+
+/// The first sample, from the application form's name and address. When the form lacks
+/// them, the learner is asked (in Telegram, or by letter without a chat: the answer comes
+/// back through the same dialogue) and the sample follows the answer.
+pub fn first(ctx: &Ctx, test: &Test) -> Outcome {
+    match missing_data(test.e) {
+        (false, false) => {
+            let name = super::application::full_name(&test.e.form);
+            let address = test.e.form.get("address").cloned().unwrap_or_default();
+            Outcome::stay(Dialogue::Idle).run(issue(ctx, test, 1, &name, &address))
+        }
+        (name, _) => {
+            let intro = tr!(ctx.texts, "sample-need-intro", course = &test.course.title);
+            ask_missing(test, ctx, name, intro)
+        }
+    }
+}
+
+/// Asks for the part of the document's data the form lacks: the name first, then the
+/// address, after `intro` (congratulations, thanks for the part just given, a reminder).
+fn ask_missing(test: &Test, ctx: &Ctx, name_missing: bool, intro: String) -> Outcome {
+    let t = ctx.texts;
+    let e = test.e.id;
+    let (dialogue, ask) = if name_missing {
+        (
+            Dialogue::SampleName { enrollment: e },
+            tr!(t, "sample-need-name"),
+        )
+    } else {
+        (
+            Dialogue::SampleAddress { enrollment: e },
+            tr!(t, "sample-need-address"),
+        )
+    };
+    Outcome::stay(dialogue).say(Reply::text(format!("{intro}\n\n{ask}")))
+}
+
+/// The learner gave the name or address the form lacked: kept in the application, then
+/// the other part asked for, or the first sample made.
+fn missing_given(ctx: &Ctx, test: &Test, part: Part, text: &str) -> Outcome {
+    let t = ctx.texts;
+    let e = test.e;
+    let waiting = match part {
+        Part::Name => Dialogue::SampleName { enrollment: e.id },
+        Part::Address => Dialogue::SampleAddress { enrollment: e.id },
+    };
+    let mut form = e.form.clone();
+    let (value, field) = match part {
+        Part::Name => match FullName::parse_line(text) {
+            Ok(n) => {
+                form.insert("surname".into(), n.surname.to_string());
+                form.insert("name".into(), n.name.to_string());
+                form.insert(
+                    "patronymic".into(),
+                    n.patronymic
+                        .as_ref()
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
+                );
+                (n.display(), tr!(t, "sample-field-name"))
+            }
+            Err(err) => return Outcome::stay(waiting).say(Reply::text(explain(t, &err))),
+        },
+        Part::Address => match PostalAddress::parse(text) {
+            Ok(a) => {
+                let a = a.to_string();
+                form.insert("address".into(), a.clone());
+                (a, tr!(t, "sample-field-address"))
+            }
+            Err(err) => return Outcome::stay(waiting).say(Reply::text(explain(t, &err))),
+        },
+    };
+    let save = Command::SaveForm {
+        enrollment: e.id,
+        fields: form.clone(),
+        completed: e.form_completed,
+    };
+    let thanks = tr!(t, "sample-data-recorded", field = field, value = &value);
+    let updated = EnrollmentView { form, ..e.clone() };
+    match missing_data(&updated) {
+        (false, false) => {
+            let name = super::application::full_name(&updated.form);
+            let address = updated.form.get("address").cloned().unwrap_or_default();
+            Outcome::stay(Dialogue::Idle)
+                .run(save)
+                .run(issue(ctx, test, 1, &name, &address))
+                .say(Reply::text(format!(
+                    "{thanks}\n\n{}",
+                    tr!(t, "sample-data-complete")
+                )))
+        }
+        (name, _) => {
+            let next = Test {
+                e: &updated,
+                ..*test
+            };
+            Outcome::stay(Dialogue::Idle)
+                .run(save)
+                .then(ask_missing(&next, ctx, name, thanks))
+        }
+    }
+}
+
+/// The scheduler, some days after the group's end: the sample still waits for data the
+/// learner has not given. Staff are told (they can call or write), the learner asked again.
+pub fn data_still_missing(ctx: &Ctx, test: &Test) -> Option<Outcome> {
+    let (name, address) = missing_data(test.e);
+    if test.e.certificate.is_some() || !(name || address) {
         return None;
     }
-    Some(Outcome::stay(Dialogue::Idle).run(issue(ctx, test, 1, &name, &address)))
+    let intro = tr!(
+        ctx.texts,
+        "sample-need-reminder",
+        course = &test.course.title
+    );
+    Some(ask_missing(test, ctx, name, intro).run(Command::AlertStaff(
+        StaffAlert::SampleDataMissing {
+            enrollment: test.e.id,
+            name,
+            address,
+        },
+    )))
 }
 
 fn certificate(e: &EnrollmentView) -> Option<&CertificateView> {
@@ -208,10 +327,17 @@ pub fn answer(ctx: &Ctx, enrollment: i64, part: Part, text: &str) -> Outcome {
         Part::Name => Dialogue::SampleName { enrollment },
         Part::Address => Dialogue::SampleAddress { enrollment },
     };
-    let Some((test, c)) = ctx.learner.enrollment(enrollment).and_then(|e| {
-        let c = certificate(e)?;
-        Some((super::attestation::test_of(ctx, e)?, c))
-    }) else {
+    let Some(e) = ctx.learner.enrollment(enrollment) else {
+        return Outcome::stay(Dialogue::Idle).say(Reply::text(tr!(t, "button-outdated")));
+    };
+    if e.certificate.is_none() && e.attempts.iter().any(super::attestation::passed) {
+        if let Some(test) = super::attestation::test_of(ctx, e) {
+            return missing_given(ctx, &test, part, text);
+        }
+    }
+    let Some((test, c)) =
+        certificate(e).and_then(|c| Some((super::attestation::test_of(ctx, e)?, c)))
+    else {
         return Outcome::stay(Dialogue::Idle).say(Reply::text(tr!(t, "button-outdated")));
     };
     if c.confirmed {

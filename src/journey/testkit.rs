@@ -90,6 +90,7 @@ pub fn school() -> School {
         max_document_bytes: 20 * 1024 * 1024,
         payment_mode: PaymentMode::Online,
         bank_details: "р/с 40702810000000000000".into(),
+        bot_username: "uchbot_test_bot".into(),
     }
 }
 
@@ -105,6 +106,7 @@ pub fn newcomer() -> LearnerView {
         enrollments: Vec::new(),
         timezone: None,
         unsorted: Vec::new(),
+        mail_token: Some("a1b2c3d4e5f60718".into()),
     }
 }
 
@@ -546,4 +548,35 @@ fn staff_buttons_pressed_by_a_learner_do_nothing() {
     let o = w.step(Dialogue::Idle, Input::Button(Action::StaffAccept(5)));
     assert!(o.commands().next().is_none());
     assert!(texts_of(&o).contains("сотрудников"));
+}
+
+#[test]
+fn the_link_from_a_letter_tells_whether_telegram_is_now_linked() {
+    let w = World::new(registered());
+    let o = w.step(
+        Dialogue::Idle,
+        Input::Start {
+            payload: Some("link_a1b2c3d4e5f60718".into()),
+        },
+    );
+    let text = texts_of(&o);
+    assert!(text.contains("связан с вашей записью"), "{text}");
+    assert!(!text.contains("Не нашёл курс"), "{text}");
+    let o = w.step(
+        Dialogue::Idle,
+        Input::Start {
+            payload: Some("link_ffffffffffffffff".into()),
+        },
+    );
+    let text = texts_of(&o);
+    assert!(text.contains("Не получилось связать"), "{text}");
+    assert!(text.contains("teach@example.org"), "{text}");
+    // The unknown sender's link (`mail`) is a plain start, not an unknown course.
+    let o = w.step(
+        Dialogue::Idle,
+        Input::Start {
+            payload: Some("mail".into()),
+        },
+    );
+    assert!(!texts_of(&o).contains("Не нашёл курс"));
 }

@@ -158,6 +158,9 @@ pub struct LearnerView {
     /// Mailed files whose kind is not known yet, (document id, file name), oldest first:
     /// letters number them in this order.
     pub unsorted: Vec<(i64, String)>,
+    /// The learner's own token (plus addresses, the deep link that links a Telegram
+    /// account to a learner known by email).
+    pub mail_token: Option<String>,
 }
 
 impl LearnerView {

@@ -4,8 +4,11 @@
 //! - per group, from the catalog ([`plan`], on `catalog import` and at start): the test opens
 //!   («Итоговая аттестация открыта»), closes in 3 days and in 1 day (a warning to whoever has
 //!   not passed), and the group has ended (the test closes; a passed test makes the document's
-//!   sample). Each fans out to the learners enrolled when it fires. The key carries the time,
-//!   so a group whose dates move gets new jobs and the old ones are cancelled.
+//!   sample; a missing name or address is asked for), and 3 days later (staff hear of samples
+//!   still waiting for those). Each fans out to the learners enrolled when it fires; a
+//!   learner enrolled while the test is open gets the opening notice then ([`on_enrolled`],
+//!   with the fan-out's key, so once). The key carries the time, so a group whose dates move
+//!   gets new jobs and the old ones are cancelled.
 //! - per attempt: its time limit ([`on_attempt_started`]), planned with the attempt.
 //! - daily, when `[russian_post]` is configured: the tracking poll ([`plan_post_poll`]).
 use chrono::{DateTime, Utc};
@@ -26,6 +29,9 @@ pub const KINDS: [&str; 4] = ["test_window", "test_notice", "attempt_time_up", "
 
 /// Days before the close when learners who have not passed are warned.
 pub const WARNING_DAYS: [u8; 2] = [3, 1];
+/// Days after the group's end when staff hear of passed learners whose sample still waits
+/// for the name or address the application lacks (they were asked at the end).
+pub const DATA_MISSING_DAYS: u8 = 3;
 /// A warning that could not go out in time is dropped this long after its moment.
 const WARNING_FRESH_SECONDS: i64 = 24 * 3600;
 /// A group's end is still acted on (a missing sample made) this long after it.
@@ -38,6 +44,7 @@ pub fn notice_code(notice: Notice) -> String {
         Notice::Opened => "opened".into(),
         Notice::Closing { days } => format!("closing{days}"),
         Notice::Ended => "ended".into(),
+        Notice::DataMissing => "data-missing".into(),
     }
 }
 
@@ -48,6 +55,7 @@ pub fn notice_at(group: &Group, tz: Tz, notice: Notice) -> i64 {
         Notice::Opened => opens_at(group, tz).timestamp(),
         Notice::Closing { days } => closes - i64::from(days) * 86_400,
         Notice::Ended => closes,
+        Notice::DataMissing => closes + i64::from(DATA_MISSING_DAYS) * 86_400,
     }
 }
 
@@ -70,6 +78,7 @@ pub fn window_jobs(catalog: &Catalog, tz: Tz, now: DateTime<Utc>) -> Vec<(Job, i
         }
         if now <= closes + ENDED_FRESH_SECONDS {
             notices.push(Notice::Ended);
+            notices.push(Notice::DataMissing);
         }
         for notice in notices {
             let at = notice_at(group, tz, notice);
@@ -133,6 +142,42 @@ pub async fn plan(
         }
     }
     Ok(report)
+}
+
+/// The «test opened» notice of a learner enrolled while the test is open (the window's
+/// fan-out ran before they were enrolled). Its key is the fan-out's, so a learner who had
+/// it gets nothing twice. Pure.
+pub fn late_opening(group: &Group, tz: Tz, learner_id: i64, now: i64) -> Option<(Job, i64)> {
+    let at = notice_at(group, tz, Notice::Opened);
+    (at <= now && now < closes_at(group, tz).timestamp()).then(|| {
+        (
+            Job::TestNotice {
+                group_id: group.id.clone(),
+                at,
+                notice: Notice::Opened,
+                learner_id,
+            },
+            now,
+        )
+    })
+}
+
+/// A learner was just enrolled (in the step's transaction): when the test is open already,
+/// their «test opened» notice is planned now.
+pub async fn on_enrolled(
+    conn: &mut AnyConnection,
+    catalog: &Catalog,
+    tz: Tz,
+    enrollment: &store::EnrollmentRecord,
+    now: i64,
+) -> store::Result<()> {
+    let Some((_, group)) = catalog.group(&enrollment.group_id) else {
+        return Ok(());
+    };
+    if let Some((job, run_at)) = late_opening(group, tz, enrollment.learner_id, now) {
+        job.schedule(conn, run_at, now).await?;
+    }
+    Ok(())
 }
 
 /// An attempt with a time limit started (in the step's transaction): its end is planned.
@@ -360,6 +405,10 @@ mod tests {
                     format!("test:fgos-dec@{}:ended", midnight(26)),
                     midnight(26)
                 ),
+                (
+                    format!("test:fgos-dec@{}:data-missing", midnight(29)),
+                    midnight(29)
+                ),
             ]
         );
         // A test that opens on the last day gets no 3-day warning; moved dates obsolete jobs.
@@ -375,7 +424,12 @@ mod tests {
             .collect();
         assert_eq!(
             kinds,
-            vec![Notice::Opened, Notice::Closing { days: 1 }, Notice::Ended]
+            vec![
+                Notice::Opened,
+                Notice::Closing { days: 1 },
+                Notice::Ended,
+                Notice::DataMissing
+            ]
         );
         let (old_job, _) = jobs[0].clone();
         assert_eq!(
@@ -398,6 +452,34 @@ mod tests {
 
     fn catalog_with_opening(d: NaiveDate) -> Catalog {
         catalog(Some(d))
+    }
+
+    #[test]
+    fn a_learner_enrolled_while_the_test_is_open_gets_the_fan_outs_notice() {
+        let catalog = catalog(Some(day(20)));
+        let group = &catalog.courses[0].groups[0];
+        let at = |d: u32, h: u32| {
+            moscow()
+                .with_ymd_and_hms(2026, 12, d, h, 0, 0)
+                .unwrap()
+                .timestamp()
+        };
+        assert_eq!(
+            late_opening(group, moscow(), 7, at(19, 23)),
+            None,
+            "not open"
+        );
+        let (job, run_at) = late_opening(group, moscow(), 7, at(21, 10)).unwrap();
+        assert_eq!(run_at, at(21, 10));
+        // The same key as the child the window's fan-out makes for this learner.
+        let fan_out_child = Job::TestNotice {
+            group_id: "fgos-dec".into(),
+            at: at(20, 0),
+            notice: Notice::Opened,
+            learner_id: 7,
+        };
+        assert_eq!(job.dedupe_key(), fan_out_child.dedupe_key());
+        assert_eq!(late_opening(group, moscow(), 7, at(26, 0)), None, "closed");
     }
 
     #[test]

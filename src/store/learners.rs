@@ -252,3 +252,79 @@ pub async fn confirm_email(
         .await?;
     Ok(true)
 }
+
+/// Joins a Telegram account to the learner known by email whose `mail_token` this is (the
+/// link in the bot's letters). A learner the account made before without an address or an
+/// enrollment (a `/start` before the link) gives the account up; the letters' conversation
+/// moves to the chat. False when the token is unknown, the learner has Telegram already, or
+/// the account belongs to another learner with data of their own.
+pub async fn link_telegram(
+    conn: &mut AnyConnection,
+    token: &str,
+    tg_user_id: i64,
+    tg_chat_id: i64,
+    username: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let Some(target) = by_mail_token(&mut *conn, token).await? else {
+        return Ok(false);
+    };
+    if target.tg_user_id == Some(tg_user_id) {
+        return Ok(true);
+    }
+    if target.tg_user_id.is_some() {
+        return Ok(false);
+    }
+    if let Some(existing) = by_tg_user(&mut *conn, tg_user_id).await? {
+        let (enrollments,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM enrollments WHERE learner_id = $1")
+                .bind(existing.id)
+                .fetch_one(&mut *conn)
+                .await?;
+        if existing.email.is_some() || enrollments > 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE learners SET tg_user_id = NULL, tg_chat_id = NULL, updated_at = $2 \
+             WHERE id = $1",
+        )
+        .bind(existing.id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let done = sqlx::query(
+        "UPDATE learners SET tg_user_id = $2, tg_chat_id = $3, tg_username = $4, updated_at = $5 \
+         WHERE id = $1 AND tg_user_id IS NULL",
+    )
+    .bind(target.id)
+    .bind(tg_user_id)
+    .bind(tg_chat_id)
+    .bind(username.map(str::to_owned))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    // The conversation was kept under the learner's negative key (see `conversation_key`).
+    sqlx::query("DELETE FROM conversations WHERE chat_id = $1")
+        .bind(tg_chat_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE conversations SET chat_id = $1 WHERE chat_id = $2")
+        .bind(tg_chat_id)
+        .bind(-target.id)
+        .execute(&mut *conn)
+        .await?;
+    super::audit::record(
+        conn,
+        now,
+        "learner",
+        "telegram-linked",
+        Some(target.id),
+        &format!("telegram user {tg_user_id}"),
+    )
+    .await?;
+    Ok(true)
+}

@@ -28,6 +28,25 @@ use crate::tr;
 /// caller as temporary failures (the outbox retries later).
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(30);
 
+/// How long `serve` waits for getMe at start before going on without the username.
+const GET_ME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The bot's username from getMe (deep links in letters need it), or `None` when Telegram
+/// does not answer in time: the bot still starts, letters then go without the link.
+pub async fn username_from_get_me(bot: &Bot) -> Option<String> {
+    match tokio::time::timeout(GET_ME_TIMEOUT, bot.get_me()).await {
+        Ok(Ok(me)) => me.user.username.clone().filter(|u| !u.is_empty()),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "getMe failed: letters go without the bot's link");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("getMe timed out: letters go without the bot's link");
+            None
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct TelegramMessenger {
     bot: Bot,

@@ -189,6 +189,8 @@ async fn route_message(
         }
     }
     let input = message_input(app, msg);
+    let username = user.username.as_deref();
+    crate::app::telegram_link::from_start(app, &input, user.id.0 as i64, chat_id, username).await?;
     let learner_id = learner_for(app, user, chat_id).await?;
     let origin = Origin {
         chat_id: Some(chat_id),
