@@ -69,6 +69,7 @@ pub fn mail_transport(settings: &Settings) -> anyhow::Result<Option<Arc<dyn Mail
 
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     init_tracing();
+    let stop_requested = shutdown_signal();
     let token = settings.require_token()?.expose_secret().to_owned();
     let bot = Bot::new(token).set_api_url(settings.telegram.api_url.clone());
     // Deep links in letters (unknown senders, learners without Telegram) need the username.
@@ -164,7 +165,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         stop.clone(),
     ));
 
-    shutdown_signal().await;
+    stop_requested.await;
     tracing::info!("stopping: finishing updates in progress");
     // Orchestrators kill after 10 s: everything below shares one budget under that. Updates
     // stop first (the offset of the last one taken is confirmed to the Bot API), handlers
@@ -214,17 +215,24 @@ pub async fn recheck_loop(
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM or Ctrl-C. The handlers are installed when this is called, not when awaited: a
+/// SIGTERM during start-up (the HTTP endpoints already answer) stops `serve` cleanly
+/// instead of killing it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+        async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -400,6 +400,20 @@ async fn the_mailbox_is_read_again_after_an_imap_restart_each_letter_once() {
         "one alert that the mailbox fails, one that it works: {:#?}",
         texts_with(&bot.fake, STAFF_CHAT, "")
     );
+    // A second outage soon after is a new one for staff, told as such.
+    server.stop_dovecot();
+    eventually("the second outage told", || async {
+        texts_with(&bot.fake, STAFF_CHAT, "Сбой внешнего сервиса «imap»").len() == 2
+    })
+    .await;
+    server.restart_dovecot();
+    server.deliver(TEACH.address, &letter("Письмо после второго сбоя"));
+    bot.wait_text(STAFF_CHAT, "Письмо после второго сбоя").await;
+    eventually("the end of the second outage told", || async {
+        texts_with(&bot.fake, STAFF_CHAT, "«imap» снова работает").len() == 2
+    })
+    .await;
+    assert_eq!(ledger(&bot).await, 4);
     stop.cancel();
     tokio::time::timeout(Duration::from_secs(15), poller)
         .await

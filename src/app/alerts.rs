@@ -296,8 +296,14 @@ async fn render(
             }));
         }
         StaffAlert::IntegrationFailure { service, detail } => {
+            // One alert per outage when the outage is tracked (so every «снова работает»
+            // follows its own failure alert); otherwise at most one an hour.
+            let period = match app.health.failing_since(service) {
+                Some(since) => format!("since-{since}"),
+                None => (now / 3600).to_string(),
+            };
             return Ok(Some(Rendered {
-                key: format!("alert:integration:{service}:{}", now / 3600),
+                key: format!("alert:integration:{service}:{period}"),
                 kind: AlertKind::Integrations,
                 summary: tr!(
                     t,

@@ -52,6 +52,12 @@ impl Health {
         }
     }
 
+    /// Since when `service` has been failing, if it is.
+    pub fn failing_since(&self, service: &str) -> Option<i64> {
+        let failing = self.failing.lock().expect("health lock");
+        failing.get(service).map(|f| f.since)
+    }
+
     /// A call to `service` went through.
     pub fn succeeded(&self, service: &str) -> Verdict {
         let mut failing = self.failing.lock().expect("health lock");
@@ -76,7 +82,9 @@ mod tests {
         assert_eq!(h.failed("smtp", 130, false), Verdict::Quiet);
         assert_eq!(h.failed("smtp", 160, false), Verdict::Alert);
         assert_eq!(h.failed("smtp", 500, false), Verdict::Quiet);
+        assert_eq!(h.failing_since("smtp"), Some(100));
         assert_eq!(h.succeeded("smtp"), Verdict::Recovered { since: 100 });
+        assert_eq!(h.failing_since("smtp"), None);
         assert_eq!(h.succeeded("smtp"), Verdict::Quiet);
     }
 

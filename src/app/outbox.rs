@@ -280,7 +280,7 @@ pub async fn run_once(
         let mut conn = app.store.pool().acquire().await?;
         outbox::claim(&mut conn, app.store.backend(), channel, now, lease, batch).await?
     };
-    let count = items.len();
+    let mut count = items.len();
     let mut queues: Vec<(Option<i64>, Vec<store::OutboxItem>)> = Vec::new();
     for item in items {
         let chat = (channel == TELEGRAM)
@@ -293,7 +293,8 @@ pub async fn run_once(
         }
     }
     if channel == TELEGRAM {
-        hold_back_behind_earlier(app, &mut queues, now).await?;
+        // Held back messages are not counted: the worker then waits before it looks again.
+        count -= hold_back_behind_earlier(app, &mut queues, now).await?;
     }
     let errors: Vec<anyhow::Error> = futures::stream::iter(queues)
         .map(|(chat, queue)| async move {
@@ -326,18 +327,19 @@ pub async fn run_once(
 
 /// Chats with an earlier message still waiting (to be tried again, or with another
 /// worker) get nothing from this round: their claimed messages go back, due with the
-/// earliest of those, so a chat's messages arrive in the order they were queued.
+/// earliest of those, so a chat's messages arrive in the order they were queued. Returns
+/// how many went back.
 async fn hold_back_behind_earlier(
     app: &App,
     queues: &mut Vec<(Option<i64>, Vec<store::OutboxItem>)>,
     now: i64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<usize> {
     let Some(last) = queues
         .iter()
         .flat_map(|(_, q)| q.iter().map(|i| i.id))
         .max()
     else {
-        return Ok(());
+        return Ok(0);
     };
     let claimed: Vec<i64> = queues
         .iter()
@@ -365,14 +367,16 @@ async fn hold_back_behind_earlier(
             }
         }
     }
+    let mut held = 0;
     for (chat, due) in blocked {
         if let Some(pos) = queues.iter().position(|(c, _)| *c == Some(chat)) {
             let (_, queue) = queues.remove(pos);
             let ids: Vec<i64> = queue.iter().map(|i| i.id).collect();
-            outbox::release(&mut conn, &ids, due.max(now)).await?;
+            outbox::release(&mut conn, &ids, due.max(now + 1)).await?;
+            held += ids.len();
         }
     }
-    Ok(())
+    Ok(held)
 }
 
 /// Delivers one item and records the outcome; `Some(when)` when it will be tried again.

@@ -115,14 +115,16 @@ pub async fn release(conn: &mut AnyConnection, ids: &[i64], at: i64) -> Result<(
 }
 
 /// Messages of a channel queued before `id` and not yet sent or given up on (waiting to be
-/// tried again, or being sent): (id, payload, when due).
+/// tried again, or being sent): (id, payload, when due: the next try, or the end of the
+/// lease of the worker sending it).
 pub async fn unsent_before(
     conn: &mut AnyConnection,
     channel: &str,
     id: i64,
 ) -> Result<Vec<(i64, String, i64)>> {
     Ok(sqlx::query_as(
-        "SELECT id, payload, next_attempt_at FROM outbox WHERE channel = $1 AND id < $2 \
+        "SELECT id, payload, CASE WHEN status = 'sending' THEN COALESCE(locked_until, \
+         next_attempt_at) ELSE next_attempt_at END FROM outbox WHERE channel = $1 AND id < $2 \
          AND status IN ('pending', 'sending') ORDER BY id",
     )
     .bind(channel.to_owned())
