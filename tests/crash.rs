@@ -9,7 +9,9 @@
 //! delivered exactly once.
 //!
 //! Learners behave like people: they act on the last message they see, and when the bot
-//! stays silent (it was killed before answering) they ask `/status` and go on from there.
+//! stays silent (it was killed after applying their step but before its answer went out)
+//! they ask `/status` and go on from there. No update may be lost: every update the fake
+//! handed out by getUpdates must end with its row in the bot's inbox marked done.
 //!
 //! While the bot is down the test expires the leases the killed process held on jobs and
 //! outbox messages: that stands for the five minutes a real restart would wait for them,
@@ -19,6 +21,8 @@
 //!
 //!     CRASH_JOURNEYS=200 CRASH_REMINDERS=1000 cargo test --release --test crash -- --nocapture
 //!     CRASH_SEED=42 …   # replays the kill moments of a run
+//!     CRASH_BACKEND=sqlite …   # one backend at a time (or postgres)
+//!     CRASH_PATIENCE=20 …   # seconds a learner waits before `/status` (default: journeys / 10, at least 6)
 mod support;
 
 use support::binary::free_port;
