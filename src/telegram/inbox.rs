@@ -43,6 +43,9 @@ pub struct Inbox {
     queue: mpsc::Sender<Update>,
     /// Taken here and not yet done: never handed to the dispatcher twice, leases renewed.
     in_flight: Mutex<HashSet<i64>>,
+    /// Handled, but the done mark did not reach the database: marked again later (held in
+    /// flight meanwhile, so an input the learner was asked to repeat is not applied late).
+    unmarked: Mutex<HashSet<i64>>,
     accepting: AtomicBool,
 }
 
@@ -55,6 +58,7 @@ impl Inbox {
             app,
             queue,
             in_flight: Mutex::new(HashSet::new()),
+            unmarked: Mutex::new(HashSet::new()),
             accepting: AtomicBool::new(true),
         });
         (
@@ -110,11 +114,30 @@ impl Inbox {
             inbox::mark_done(&mut conn, update_id, now).await
         }
         .await;
-        if let Err(e) = result {
-            // The lease runs out and the update is handled again; its claim makes that a no-op.
-            tracing::warn!(update_id, error = %e, "could not mark the update done");
+        match result {
+            Ok(()) => {
+                self.in_flight.lock().unwrap().remove(&update_id);
+            }
+            Err(e) => {
+                tracing::warn!(update_id, error = %e, "could not mark the update done");
+                self.unmarked.lock().unwrap().insert(update_id);
+            }
         }
-        self.in_flight.lock().unwrap().remove(&update_id);
+    }
+
+    async fn mark_unmarked(&self) -> store::Result<()> {
+        let ids: Vec<i64> = self.unmarked.lock().unwrap().iter().copied().collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let now = self.app.now().timestamp();
+        let mut conn = self.app.store.pool().acquire().await?;
+        for id in ids {
+            inbox::mark_done(&mut conn, id, now).await?;
+            self.unmarked.lock().unwrap().remove(&id);
+            self.in_flight.lock().unwrap().remove(&id);
+        }
+        Ok(())
     }
 
     /// Hands the dispatcher the rows not done whose lease ran out; `all`: every row not done
@@ -177,6 +200,9 @@ impl Inbox {
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = renew.tick() => {
+                    if let Err(e) = self.mark_unmarked().await {
+                        tracing::warn!(error = %e, "handled updates still not marked done");
+                    }
                     if let Err(e) = self.renew().await {
                         tracing::warn!(error = %e, "inbox leases not renewed");
                     }
