@@ -172,13 +172,13 @@ async fn killed_after_the_offset_was_confirmed(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(answers(&fake, anna.id, CATALOG, 0), 1);
-    assert_eq!(answers(&fake, anna.id, STATUS, 0), 1);
     assert_eq!(answers(&fake, boris.id, CATALOG, 0), 1);
     assert!(boris_before <= 1);
-    // After the restart Anna got the two answers she waited for, and nothing else: the
-    // update whose answer the kill cut off had been applied (its claim went with its
-    // change), so it is not applied again.
-    assert_eq!(answers(&fake, anna.id, "", restart), 2);
+    // After the restart Anna got the two answers she waited for, and for the update whose
+    // answer the kill cut off (it had been applied: its claim went with its change) where
+    // she stands now, instead of silence: three messages, two of them her status.
+    assert_eq!(answers(&fake, anna.id, "", restart), 3);
+    assert_eq!(answers(&fake, anna.id, STATUS, restart), 2);
     let rows = inbox_rows(&db).await;
     for id in std::iter::once(first).chain(waiting) {
         assert!(
@@ -309,11 +309,19 @@ async fn webhook_stores_before_answering(db: TestDb) {
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         let info = bot.get_webhook_info().await.unwrap();
-        if let Some(error) = info.last_error_message {
-            assert!(error.contains("500"), "{error}");
+        // (A kept-alive connection closed under a call is an error too; Telegram retries.)
+        if info
+            .last_error_message
+            .as_deref()
+            .is_some_and(|e| e.contains("500"))
+        {
             break;
         }
-        assert!(Instant::now() < deadline, "no failed webhook call seen");
+        assert!(
+            Instant::now() < deadline,
+            "no call answered 500: {:?}",
+            info.last_error_message
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(answers(&fake, vera.id, CATALOG, 0), 0);
