@@ -3,7 +3,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use teloxide::update_listeners::webhooks;
 use teloxide::Bot;
 use tokio_util::sync::CancellationToken;
 
@@ -92,6 +91,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         mail,
     )?);
     app.catalog().await?;
+    // Bound before setWebhook: Telegram's first calls wait in the backlog, not refused.
+    let listener = tokio::net::TcpListener::bind(settings.http.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("http.bind {}: {e}", settings.http.bind))?;
     let (running, telegram_webhook) = match settings.telegram.mode {
         UpdateMode::Polling => (
             crate::telegram::runner::start(app.clone(), bot).await?,
@@ -107,24 +110,16 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
                 .expose_secret()
                 .to_owned();
             // Updates arrive on our HTTP server at /webhooks/telegram (a reverse proxy maps the
-            // public URL there); Telegram repeats the secret in a header we check.
-            let options = webhooks::Options::new(settings.http.bind, url)
-                .path(WEBHOOK_PATH.to_owned())
-                .secret_token(secret);
-            let (listener, _stop, router) = webhooks::axum_to_router(bot.clone(), options)
-                .await
-                .map_err(|e| anyhow::anyhow!("telegram.webhook_url: setWebhook failed: {e}"))?;
-            let running =
-                crate::telegram::runner::start_with_listener(app.clone(), bot, listener).await?;
+            // public URL there); Telegram repeats the secret in a header we check. Each update
+            // is stored before the 200, so one taken just before a crash is not lost.
+            let (running, router) =
+                crate::telegram::runner::start_webhook(app.clone(), bot, url, secret).await?;
             (running, Some(router))
         }
     };
     let messenger: Arc<dyn Messenger> = running.messenger.clone();
 
     let stop = CancellationToken::new();
-    let listener = tokio::net::TcpListener::bind(settings.http.bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("http.bind {}: {e}", settings.http.bind))?;
     tracing::info!(bind = %settings.http.bind, "HTTP endpoints up");
     let mut router = crate::http::router(crate::http::HttpState {
         app: app.clone(),

@@ -49,6 +49,9 @@ pub async fn run(mut settings: Settings, db: PathBuf) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM processed_updates")
         .execute(app.store.pool())
         .await?;
+    sqlx::query("DELETE FROM telegram_inbox")
+        .execute(app.store.pool())
+        .await?;
     let fake = FakeBotApi::start().await?;
     let running = crate::telegram::runner::start(app.clone(), fake.bot()).await?;
     crate::scheduler::plan_on_start(&app).await?;

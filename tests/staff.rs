@@ -1222,8 +1222,86 @@ async fn a_topic_that_is_gone_falls_back_to_the_chat() {
     bot.stop().await;
 }
 
+// ---- a staff update handled again (replayed after a crash, or a repeated webhook call) ----
+
+/// The bot applied a card press, a command and an acceptance, and died before it marked
+/// them done in the inbox: after the restart they are handed out again, and nothing is
+/// posted or changed a second time (each claimed its update with, or before, its change).
+async fn replayed_staff_updates(db: TestDb) {
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let masha = FakeUser::new(1001, "Мария").with_username("masha");
+    register_and_submit(&mut bot, &masha, "masha@example.org").await;
+    bot.wait_text(STAFF_CHAT, "Заявление на зачисление").await;
+    let (_, card) = bot
+        .press_in(&manager(), STAFF_CHAT, "👤 Карточка слушателя")
+        .await;
+    assert!(!card.is_empty(), "the card is posted");
+    let pending = bot.staff_say(&manager(), "/pending").await;
+    assert!(!pending.is_empty(), "the command answers");
+    let (toast, news) = bot.press_in(&manager(), STAFF_CHAT, "✅ Принять").await;
+    assert_eq!(toast.as_deref(), Some("Принято"));
+    assert!(texts(&news).contains("приняты (Ольга Менеджер)"));
+    bot.wait_text(masha.id, "приняты").await;
+    bot.fake
+        .wait_until_idle(Duration::from_millis(500), Duration::from_secs(10))
+        .await
+        .unwrap();
+    let staff_chat = bot.fake.messages(STAFF_CHAT).len();
+    let learner_chat = bot.fake.messages(masha.id).len();
+    let staff_calls = bot.fake.requests().len();
+
+    // What a kill between the change and the done mark leaves behind.
+    let ids: Vec<i64> = {
+        let mut conn = bot.app.store.pool().acquire().await.unwrap();
+        let rows = store::inbox::all(&mut conn).await.unwrap();
+        rows.iter().rev().take(3).map(|(id, _)| *id).collect()
+    };
+    for id in &ids {
+        sqlx::query(
+            "UPDATE telegram_inbox SET done_at = NULL, taken_until = NULL WHERE update_id = $1",
+        )
+        .bind(id)
+        .execute(bot.app.store.pool())
+        .await
+        .unwrap();
+    }
+    bot.restart().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut conn = bot.app.store.pool().acquire().await.unwrap();
+        let rows = store::inbox::all(&mut conn).await.unwrap();
+        if ids.iter().all(|id| rows.contains(&(*id, true))) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "replayed: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bot.fake
+        .wait_until_idle(Duration::from_millis(1000), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(bot.fake.messages(STAFF_CHAT).len(), staff_chat);
+    assert_eq!(bot.fake.messages(masha.id).len(), learner_chat);
+    let posted: Vec<String> = bot
+        .fake
+        .requests_since(staff_calls)
+        .iter()
+        .filter(|r| r.method.starts_with("send"))
+        .map(|r| format!("{} {:?}", r.method, r.param_str("text")))
+        .collect();
+    assert!(posted.is_empty(), "posted again: {posted:#?}");
+    let accepted = audit_actions(&bot, Some(1))
+        .await
+        .iter()
+        .filter(|(_, a)| a == "application-accepted")
+        .count();
+    assert_eq!(accepted, 1);
+    bot.stop().await;
+}
+
 on_both_backends! {
     review_from_the_staff_chat => review_path;
+    a_replayed_staff_update_changes_and_posts_nothing => replayed_staff_updates;
     find_card_documents_and_roster_csv => find_card_and_roster;
     admin_commands_paid_broadcast_audit => admin_commands;
     alerts_of_other_channels_certificates_and_track => other_alerts_and_track;

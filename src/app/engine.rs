@@ -200,6 +200,7 @@ async fn try_step(
         message_id: origin.message_id,
         entropy: rand::random(),
     };
+    let before = dialogue.clone();
     let outcome = journey::step(&ctx, dialogue, input.clone());
     let ts = now.timestamp();
 
@@ -208,7 +209,13 @@ async fn try_step(
         if !crate::store::claim_update_in(&mut tx, update_id, ts).await? {
             tracing::info!(update_id, "update delivered again; already applied");
             tx.rollback().await?;
-            return Ok(StepResult::Rejected);
+            if !origin.interactive {
+                return Ok(StepResult::Rejected);
+            }
+            // Handed out again after a crash: the step stands, but its answer may have died
+            // with the process, so the learner is shown where they are now.
+            let status = journey::Outcome::stay(before).say(journey::status::status(&ctx));
+            return Ok(StepResult::Done(Box::new((learner, status))));
         }
     }
     let state = serde_json::to_string(&outcome.dialogue).expect("dialogue serializes");

@@ -21,6 +21,8 @@ pub struct Press<'a> {
     pub thread_id: Option<i32>,
     pub message_id: i32,
     pub callback_id: &'a str,
+    /// The Telegram update of the press (claimed, so a repeat changes and posts nothing).
+    pub update_id: Option<i64>,
 }
 
 impl Press<'_> {
@@ -73,6 +75,14 @@ pub async fn accept(
     let t = &app.texts;
     let now = app.now().timestamp();
     let mut tx = app.store.begin().await?;
+    if let Some(update_id) = press.update_id {
+        if !store::claim_update_in(&mut tx, update_id, now).await? {
+            tracing::info!(update_id, "staff update delivered again; already applied");
+            tx.rollback().await?;
+            messenger.answer_button(press.callback_id, None).await.ok();
+            return Ok(());
+        }
+    }
     let applied = enrollments::accept_review(&mut tx, enrollment, press.user_id, now).await?;
     let learner_id = enrollments::by_id(&mut tx, enrollment)
         .await?
@@ -221,6 +231,7 @@ pub async fn return_reason(
     place: Place,
     request: &store::staff::RequestRow,
     reason: &str,
+    update_id: Option<i64>,
 ) -> anyhow::Result<()> {
     let t = &app.texts;
     let say = |text: String| async move {
@@ -235,11 +246,20 @@ pub async fn return_reason(
         .unwrap_or_default();
     let reason = reason.trim();
     if reason.is_empty() {
-        say(tr!(t, "staff-reason-empty")).await?;
+        if super::staff_commands::claim_first(app, update_id).await? {
+            say(tr!(t, "staff-reason-empty")).await?;
+        }
         return Ok(());
     }
     let now = app.now().timestamp();
     let mut tx = app.store.begin().await?;
+    if let Some(update_id) = update_id {
+        if !store::claim_update_in(&mut tx, update_id, now).await? {
+            tracing::info!(update_id, "staff update delivered again; already applied");
+            tx.rollback().await?;
+            return Ok(());
+        }
+    }
     let taken =
         store::staff::advance_request(&mut tx, request.id, "awaiting-text", "done", None, now)
             .await?;
@@ -252,7 +272,10 @@ pub async fn return_reason(
     };
     if !applied {
         tx.rollback().await?;
-        say(tr!(t, "staff-already-done")).await?;
+        // The rollback took the claim back: claim on its own before saying so.
+        if super::staff_commands::claim_first(app, update_id).await? {
+            say(tr!(t, "staff-already-done")).await?;
+        }
         return Ok(());
     }
     audit::record(

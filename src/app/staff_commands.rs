@@ -54,6 +54,8 @@ pub struct StaffMessage<'a> {
     pub reply_to_bot: Option<i32>,
     /// Sent in the configured staff chat (else a private chat).
     pub in_staff_chat: bool,
+    /// The Telegram update that brought it (claimed, so a repeat changes and posts nothing).
+    pub update_id: Option<i64>,
 }
 
 impl StaffMessage<'_> {
@@ -86,6 +88,24 @@ async fn say(messenger: &dyn Messenger, place: Place, reply: &Reply) -> anyhow::
 
 async fn say_text(messenger: &dyn Messenger, place: Place, text: String) -> anyhow::Result<()> {
     say(messenger, place, &Reply::text(text)).await.map(|_| ())
+}
+
+/// Claims a staff update before an action that is not one transaction (it posts, asks,
+/// sends files): false when the update was claimed already (a webhook retry, a replay after
+/// a crash) and must change and post nothing. At most once: when the action fails after the
+/// claim, the staff member presses or types again.
+pub(crate) async fn claim_first(app: &App, update_id: Option<i64>) -> anyhow::Result<bool> {
+    let Some(update_id) = update_id else {
+        return Ok(true);
+    };
+    let fresh = app
+        .store
+        .claim_update(update_id, app.now().timestamp())
+        .await?;
+    if !fresh {
+        tracing::info!(update_id, "staff update delivered again; already applied");
+    }
+    Ok(fresh)
 }
 
 /// Writes a refused attempt to the audit log and tells the user why.
@@ -130,6 +150,9 @@ pub async fn on_message(
     };
     if !COMMANDS.contains(&command.as_str()) {
         return Ok(m.in_staff_chat);
+    }
+    if !claim_first(app, m.update_id).await? {
+        return Ok(true);
     }
     let permission = match command.as_str() {
         "paid" => Permission::MarkPaid,
@@ -993,6 +1016,13 @@ async fn answer_prompt(
         TRACKING => Permission::Certificates,
         _ => Permission::Review,
     };
+    // A return reason claims its update in the transaction of the return; the rest first.
+    let in_transaction = request.kind == decisions::RETURN_REASON
+        && authorize(app, m.user_id, permission).is_ok()
+        && request.author == m.user_id;
+    if !in_transaction && !claim_first(app, m.update_id).await? {
+        return Ok(());
+    }
     if let Err(denied) = authorize(app, m.user_id, permission) {
         let text = refuse(
             app,
@@ -1009,7 +1039,17 @@ async fn answer_prompt(
     match request.kind.as_str() {
         TRACKING => tracking_reply(app, messenger, m, request).await,
         decisions::RETURN_REASON => {
-            decisions::return_reason(app, messenger, m.user_id, m.place(), request, m.text).await
+            let place = m.place();
+            decisions::return_reason(
+                app,
+                messenger,
+                m.user_id,
+                place,
+                request,
+                m.text,
+                m.update_id,
+            )
+            .await
         }
         BROADCAST => {
             let mut b: BroadcastRequest = store::from_json("broadcast request", &request.payload)?;
@@ -1073,15 +1113,25 @@ pub async fn on_button(
     token: &str,
 ) -> anyhow::Result<()> {
     let t = &app.texts;
-    if app.staff.role(press.user_id).is_none() {
-        refuse(app, press.user_id, Denied::NotStaff, "button").await?;
-        return toast(messenger, press, tr!(t, "staff-only")).await;
-    }
     let signer = {
         let mut conn = app.store.pool().acquire().await?;
         signer(app, &mut conn).await?
     };
-    let Some(action) = signer.verify(press.chat_id, token) else {
+    let action = signer.verify(press.chat_id, token);
+    // Accepting claims its update in its own transaction; every other press claims it
+    // first (a repeat then neither changes nor posts anything).
+    let accepting = action.as_ref().is_some_and(|a| {
+        matches!(a, StaffAction::Accept(_)) && authorize(app, press.user_id, a.permission()).is_ok()
+    });
+    if !accepting && !claim_first(app, press.update_id).await? {
+        messenger.answer_button(press.callback_id, None).await.ok();
+        return Ok(());
+    }
+    if app.staff.role(press.user_id).is_none() {
+        refuse(app, press.user_id, Denied::NotStaff, "button").await?;
+        return toast(messenger, press, tr!(t, "staff-only")).await;
+    }
+    let Some(action) = action else {
         tracing::warn!(user = press.user_id, "staff button with a bad signature");
         let mut conn = app.store.pool().acquire().await?;
         audit::record(

@@ -306,6 +306,8 @@ async fn purge(app: &App, now: i64) {
             .bind(now - KEEP_UPDATE_CLAIMS_SECONDS)
             .execute(&mut *conn)
             .await?;
+        // Done inbox rows go with the claims: a repeat of one is stopped by neither after.
+        crate::store::inbox::prune(&mut conn, now - KEEP_UPDATE_CLAIMS_SECONDS).await?;
         schedule::purge_finished_jobs(&mut conn, now - KEEP_FINISHED_SECONDS).await
     }
     .await;

@@ -18,6 +18,7 @@ pub mod audit;
 pub mod catalog;
 pub mod conversations;
 pub mod enrollments;
+pub mod inbox;
 pub mod jobs;
 pub mod learners;
 pub mod mail;

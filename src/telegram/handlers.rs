@@ -10,6 +10,7 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatKind, MediaKind, MessageKind, User};
 
 use super::bot::TelegramMessenger;
+use super::inbox::Inbox;
 use crate::app::{engine, staff, staff_commands, App, Origin};
 use crate::journey::action::Action;
 use crate::journey::documents::IncomingFile;
@@ -22,6 +23,13 @@ pub type Handler = dptree::Handler<'static, HandlerResult, DpHandlerDescription>
 
 /// Observers of handled updates (the shell waits for the bot to finish answering).
 pub type Handled = tokio::sync::broadcast::Sender<i64>;
+
+/// The end of every branch: the inbox row is done (not handed out again), then observers
+/// hear of it.
+pub async fn finished(inbox: &Inbox, handled: &Handled, update_id: i64) {
+    inbox.finish(update_id).await;
+    let _ = handled.send(update_id);
+}
 
 pub fn schema() -> Handler {
     dptree::entry()
@@ -36,6 +44,7 @@ async fn on_edited_message(
     app: Arc<App>,
     messenger: Arc<TelegramMessenger>,
     handled: Handled,
+    inbox: Arc<Inbox>,
     update: Update,
     msg: Message,
 ) -> HandlerResult {
@@ -48,7 +57,7 @@ async fn on_edited_message(
     } else {
         Ok(())
     };
-    let _ = handled.send(update.id.0 as i64);
+    finished(&inbox, &handled, update.id.0 as i64).await;
     result.map_err(Into::into)
 }
 
@@ -146,6 +155,7 @@ async fn on_message(
     app: Arc<App>,
     messenger: Arc<TelegramMessenger>,
     handled: Handled,
+    inbox: Arc<Inbox>,
     update: Update,
     msg: Message,
 ) -> HandlerResult {
@@ -156,7 +166,7 @@ async fn on_message(
         let sorry = crate::journey::reply::Reply::text(tr!(app.texts, "technical-trouble"));
         let _ = messenger.send(msg.chat.id.0, &sorry).await;
     }
-    let _ = handled.send(update.id.0 as i64);
+    finished(&inbox, &handled, update.id.0 as i64).await;
     result.map_err(Into::into)
 }
 
@@ -174,7 +184,7 @@ async fn route_message(
     }
     let chat_id = msg.chat.id.0;
     if chat_id == app.staff.chat_id && app.staff.chat_id != 0 {
-        return staff_message(app, messenger, user, msg, true)
+        return staff_message(app, messenger, user, msg, true, update_id)
             .await
             .map(|_| ());
     }
@@ -184,7 +194,7 @@ async fn route_message(
     }
     if app.staff.role(user.id.0 as i64).is_some() {
         super::staff_setup::ensure_private_commands(app, messenger.bot(), user.id.0 as i64).await;
-        if staff_message(app, messenger, user, msg, false).await? {
+        if staff_message(app, messenger, user, msg, false, update_id).await? {
             return Ok(());
         }
     }
@@ -218,6 +228,7 @@ async fn staff_message(
     user: &User,
     msg: &Message,
     in_staff_chat: bool,
+    update_id: i64,
 ) -> anyhow::Result<bool> {
     let Some(text) = msg.text() else {
         return Ok(in_staff_chat);
@@ -233,6 +244,7 @@ async fn staff_message(
         text,
         reply_to_bot,
         in_staff_chat,
+        update_id: Some(update_id),
     };
     staff_commands::on_message(app, messenger, &staff_msg).await
 }
@@ -241,6 +253,7 @@ async fn on_button(
     app: Arc<App>,
     messenger: Arc<TelegramMessenger>,
     handled: Handled,
+    inbox: Arc<Inbox>,
     update: Update,
     query: CallbackQuery,
 ) -> HandlerResult {
@@ -250,7 +263,7 @@ async fn on_button(
         let sorry = tr!(app.texts, "technical-trouble-short");
         let _ = messenger.answer_button(&query.id.0, Some(&sorry)).await;
     }
-    let _ = handled.send(update.id.0 as i64);
+    finished(&inbox, &handled, update.id.0 as i64).await;
     result.map_err(Into::into)
 }
 
@@ -276,6 +289,7 @@ async fn route_button(
             thread_id: message.and_then(|m| m.regular_message()).and_then(topic_of),
             message_id,
             callback_id: &query.id.0,
+            update_id: Some(update_id),
         };
         return staff::button(app, messenger, &press, action).await;
     }

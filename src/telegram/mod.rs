@@ -3,6 +3,7 @@
 pub mod bot;
 pub mod fake_api;
 pub mod handlers;
+pub mod inbox;
 pub mod limiter;
 pub mod runner;
 pub mod split;

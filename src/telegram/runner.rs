@@ -1,14 +1,15 @@
-//! Starting the bot: command menu, dispatcher (long polling) and the outbox worker.
+//! Starting the bot: command menu, the update inbox (long polling or webhook), the
+//! dispatcher and the outbox worker.
 use std::sync::Arc;
 
 use teloxide::dispatching::{Dispatcher, ShutdownToken};
 use teloxide::prelude::*;
 use teloxide::types::BotCommand;
-use teloxide::update_listeners::UpdateListener;
 use tokio_util::sync::CancellationToken;
 
 use super::bot::TelegramMessenger;
 use super::handlers::{schema, Handled};
+use super::inbox::{Inbox, InboxListener};
 use super::limiter::RateLimiter;
 use crate::app::{outbox, App, Messenger};
 use crate::tr;
@@ -19,6 +20,11 @@ pub struct Running {
     pub handled: Handled,
     pub messenger: Arc<TelegramMessenger>,
     pub dispatcher: tokio::task::JoinHandle<()>,
+    pub inbox: Arc<Inbox>,
+    /// Stops taking updates: the poller (which then confirms its offset), the webhook route,
+    /// the inbox's replays.
+    pub intake: CancellationToken,
+    pub intake_tasks: Vec<tokio::task::JoinHandle<()>>,
     /// The outbox and staff-alert workers: awaited on stop, so a delivery in progress ends
     /// with its row marked rather than cut off by the exit.
     pub worker_tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -27,6 +33,8 @@ pub struct Running {
 impl Running {
     /// Stops taking updates, lets handlers finish, stops the workers.
     pub async fn stop(mut self) {
+        self.inbox.close();
+        self.intake.cancel();
         // teloxide's shutdown future can miss its wake-up when dispatching ends before it is
         // polled, so wait for the dispatcher task itself; a dispatcher that has not started
         // yet refuses the shutdown ("idle"), so ask again until it takes it.
@@ -37,6 +45,9 @@ impl Running {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         let _ = (&mut self.dispatcher).await;
+        for task in self.intake_tasks.drain(..) {
+            let _ = task.await;
+        }
         self.workers.cancel();
         for task in self.worker_tasks {
             let _ = task.await;
@@ -69,17 +80,61 @@ pub async fn set_commands(app: &App, bot: &Bot) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the dispatcher with long polling, and the outbox worker.
+/// Starts the dispatcher with long polling, and the outbox worker. Updates left not done by
+/// a previous process are handed out first.
 pub async fn start(app: Arc<App>, bot: Bot) -> anyhow::Result<Running> {
-    let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
-    start_with_listener(app, bot, listener).await
+    let Started {
+        mut running,
+        allowed_updates,
+    } = start_dispatching(app, bot.clone()).await?;
+    let (inbox, stop) = (running.inbox.clone(), running.intake.clone());
+    running.intake_tasks.push(tokio::spawn(async move {
+        // Only one poller can run (Telegram answers a second getUpdates with 409): whatever
+        // is not done was left by a process that is gone.
+        if let Err(e) = inbox.replay(true).await {
+            tracing::warn!(error = %e, "stored updates not replayed");
+        }
+        super::inbox::poll(inbox, bot, allowed_updates, stop).await
+    }));
+    Ok(running)
 }
 
-pub async fn start_with_listener<L>(app: Arc<App>, bot: Bot, listener: L) -> anyhow::Result<Running>
-where
-    L: UpdateListener + Send + 'static,
-    L::Err: std::fmt::Debug + Send,
-{
+/// Starts the dispatcher for webhook mode: setWebhook (with the secret), and the route
+/// that stores each update before answering Telegram, to merge into the HTTP server.
+pub async fn start_webhook(
+    app: Arc<App>,
+    bot: Bot,
+    url: reqwest::Url,
+    secret: String,
+) -> anyhow::Result<(Running, axum::Router)> {
+    bot.set_webhook(url)
+        .secret_token(secret.clone())
+        .drop_pending_updates(false)
+        .await
+        .map_err(|e| anyhow::anyhow!("telegram.webhook_url: setWebhook failed: {e}"))?;
+    let Started { mut running, .. } = start_dispatching(app, bot).await?;
+    let router = super::inbox::webhook_router(running.inbox.clone(), secret);
+    let inbox = running.inbox.clone();
+    running.intake_tasks.push(tokio::spawn(async move {
+        // Another instance may be alive and holding its updates: only expired leases.
+        if let Err(e) = inbox.replay(false).await {
+            tracing::warn!(error = %e, "stored updates not replayed");
+        }
+    }));
+    Ok((running, router))
+}
+
+type AllowedUpdates = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Option<Vec<teloxide::types::AllowedUpdate>>> + Send>,
+>;
+
+struct Started {
+    running: Running,
+    /// Resolves once the dispatcher listens, with the update kinds its handlers take.
+    allowed_updates: AllowedUpdates,
+}
+
+async fn start_dispatching(app: Arc<App>, bot: Bot) -> anyhow::Result<Started> {
     set_commands(&app, &bot).await?;
     if let Err(e) = super::staff_setup::prepare_topics(&app, &bot).await {
         tracing::warn!(error = %e, "staff forum topics");
@@ -89,18 +144,22 @@ where
             .with_limiter(Arc::new(RateLimiter::new(app.flood_limits))),
     );
     let (handled, _) = tokio::sync::broadcast::channel(1024);
-    let mut dispatcher = Dispatcher::builder(bot, schema())
+    let (inbox, listener) = Inbox::new(app.clone());
+    let allowed_updates = Box::pin(listener.allowed_updates());
+    let dispatcher = Dispatcher::builder(bot, schema())
         .dependencies(dptree::deps![
             app.clone(),
             messenger.clone(),
-            handled.clone()
+            handled.clone(),
+            inbox.clone()
         ])
         .default_handler({
             // Updates no branch takes (polls, reactions, …) are ignored, but observed too.
             let handled = handled.clone();
+            let inbox = inbox.clone();
             move |update: Arc<Update>| {
-                let _ = handled.send(update.id.0 as i64);
-                async {}
+                let (handled, inbox) = (handled.clone(), inbox.clone());
+                async move { super::handlers::finished(&inbox, &handled, update.id.0 as i64).await }
             }
         })
         .error_handler(
@@ -116,20 +175,37 @@ where
         tokio::spawn(outbox::run(app.clone(), dyn_messenger, workers.clone())),
         tokio::spawn(crate::app::staff_alerts::run(app.clone(), workers.clone())),
     ];
-    let dispatcher = tokio::spawn(async move {
-        dispatcher
-            .dispatch_with_listener(
-                listener,
-                teloxide::error_handlers::LoggingErrorHandler::with_custom_text("update listener"),
-            )
-            .await;
-    });
-    Ok(Running {
-        shutdown,
-        workers,
-        handled,
-        messenger,
-        dispatcher,
-        worker_tasks,
+    let dispatcher = tokio::spawn(run_dispatcher(dispatcher, listener));
+    let intake = CancellationToken::new();
+    let intake_tasks = vec![tokio::spawn(inbox.clone().maintain(intake.clone()))];
+    Ok(Started {
+        running: Running {
+            shutdown,
+            workers,
+            handled,
+            messenger,
+            dispatcher,
+            inbox,
+            intake,
+            intake_tasks,
+            worker_tasks,
+        },
+        allowed_updates,
     })
+}
+
+async fn run_dispatcher(
+    mut dispatcher: Dispatcher<
+        Bot,
+        Box<dyn std::error::Error + Send + Sync>,
+        teloxide::dispatching::DefaultKey,
+    >,
+    listener: InboxListener,
+) {
+    dispatcher
+        .dispatch_with_listener(
+            listener,
+            teloxide::error_handlers::LoggingErrorHandler::with_custom_text("update listener"),
+        )
+        .await;
 }
