@@ -24,7 +24,8 @@ use teloxide::RequestError;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::App;
+use crate::app::{App, Messenger};
+use crate::journey::reply::Reply;
 use crate::store::{self, inbox};
 
 /// How long an instance holds an update it took before another may take it over. The
@@ -40,6 +41,10 @@ pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
 pub struct Inbox {
     app: Arc<App>,
+    messenger: Arc<dyn Messenger>,
+    /// Updates whose sender was told that storing them is slow or failing, by notice (each
+    /// notice once per update, however often Telegram hands the update out again).
+    told: Mutex<HashSet<(i64, &'static str)>>,
     queue: mpsc::Sender<Update>,
     /// Taken here and not yet done: never handed to the dispatcher twice, leases renewed.
     in_flight: Mutex<HashSet<i64>>,
@@ -50,12 +55,14 @@ pub struct Inbox {
 }
 
 impl Inbox {
-    pub fn new(app: Arc<App>) -> (Arc<Inbox>, InboxListener) {
+    pub fn new(app: Arc<App>, messenger: Arc<dyn Messenger>) -> (Arc<Inbox>, InboxListener) {
         let (queue, rx) = mpsc::channel(QUEUE);
         let (token, flag) = mk_stop_token();
         let (hint, _) = tokio::sync::watch::channel(None);
         let inbox = Arc::new(Inbox {
             app,
+            messenger,
+            told: Mutex::new(HashSet::new()),
             queue,
             in_flight: Mutex::new(HashSet::new()),
             unmarked: Mutex::new(HashSet::new()),
@@ -78,15 +85,59 @@ impl Inbox {
     }
 
     /// Stores an update that just arrived and hands it to the dispatcher when this instance
-    /// took it. Once this returns Ok the update may be confirmed to Telegram.
+    /// took it. Once this returns Ok the update may be confirmed to Telegram. A database that
+    /// is slow (a lock held elsewhere) or away keeps the update unconfirmed, so Telegram
+    /// hands it out again; the learner hears once that the answer will come by itself.
     pub async fn offer(&self, update_id: i64, body: &str) -> store::Result<()> {
+        let stored = self.store(update_id, body);
+        tokio::pin!(stored);
+        let stored = tokio::select! {
+            stored = &mut stored => stored,
+            _ = tokio::time::sleep(crate::app::engine::PATIENCE) => {
+                self.tell_once(update_id, body, "still-working").await;
+                stored.await
+            }
+        };
+        match stored {
+            Ok(taken) => {
+                self.told.lock().unwrap().retain(|(id, _)| *id != update_id);
+                if taken {
+                    self.dispatch(update_id, body).await;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(update_id, error = %e, "update not stored");
+                self.tell_once(update_id, body, "technical-trouble-queued")
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Stores the update; true when this instance took it.
+    async fn store(&self, update_id: i64, body: &str) -> store::Result<bool> {
         let (now, until) = self.lease();
         let mut conn = self.app.store.pool().acquire().await?;
-        if inbox::store(&mut conn, update_id, body, now, until).await? == inbox::Stored::Taken {
-            drop(conn);
-            self.dispatch(update_id, body).await;
+        let stored = inbox::store(&mut conn, update_id, body, now, until).await?;
+        Ok(stored == inbox::Stored::Taken)
+    }
+
+    /// Tells the learner who sent the update (private chats only), once per update.
+    async fn tell_once(&self, update_id: i64, body: &str, text_id: &'static str) {
+        let Ok(update) = serde_json::from_str::<Update>(body) else {
+            return;
+        };
+        let Some(chat) = update.chat().filter(|c| c.is_private()) else {
+            return;
+        };
+        if !self.told.lock().unwrap().insert((update_id, text_id)) {
+            return;
         }
-        Ok(())
+        let notice = Reply::text(self.app.texts.get(text_id, None));
+        if let Err(e) = self.messenger.send(chat.id.0, &notice).await {
+            tracing::warn!(update_id, error = %e, "notice about the stored update not sent");
+        }
     }
 
     async fn dispatch(&self, update_id: i64, body: &str) {

@@ -144,7 +144,7 @@ async fn start_dispatching(app: Arc<App>, bot: Bot) -> anyhow::Result<Started> {
             .with_limiter(Arc::new(RateLimiter::new(app.flood_limits))),
     );
     let (handled, _) = tokio::sync::broadcast::channel(1024);
-    let (inbox, listener) = Inbox::new(app.clone());
+    let (inbox, listener) = Inbox::new(app.clone(), messenger.clone());
     let allowed_updates = Box::pin(listener.allowed_updates());
     let dispatcher = Dispatcher::builder(bot, schema())
         .dependencies(dptree::deps![
