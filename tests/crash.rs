@@ -864,10 +864,15 @@ async fn scenario(db: TestDb, mode: Mode) {
                 .iter()
                 .map(|m| m.shown_text().unwrap_or_default().to_owned())
                 .collect();
-            texts
+            let repeated: Vec<&[String]> = texts
                 .windows(2)
                 .filter(|w| w[0] == w[1] && !w[0].starts_with("Ваши курсы"))
-                .count()
+                .collect();
+            for w in &repeated {
+                let head: String = w[0].chars().take(80).collect();
+                println!("  repeated reply to learner {n}: {head:?}");
+            }
+            repeated.len()
         })
         .sum();
     if mode == Mode::TwoWebhooks {
