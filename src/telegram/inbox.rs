@@ -159,10 +159,6 @@ impl Inbox {
 
     /// The update was handled (whatever came of it): it is not handed out again.
     pub async fn finish(&self, update_id: i64) {
-        if !self.in_flight.lock().unwrap().contains(&update_id) {
-            // Handed out without being stored (the database was away): nothing to mark.
-            return;
-        }
         let now = self.app.now().timestamp();
         let result = async {
             let mut conn = self.app.store.pool().acquire().await?;
@@ -338,9 +334,6 @@ pub async fn poll(
     };
     let mut offset: i32 = 0;
     let mut failures: u32 = 0;
-    // Updates that could not be stored, handed to the handlers once anyway so the learner
-    // hears the database is away; not confirmed, they come again and are stored then.
-    let mut told = HashSet::new();
     loop {
         let request = bot
             .get_updates()
@@ -361,9 +354,6 @@ pub async fn poll(
                     let body = serde_json::to_string(&update).expect("an update serializes");
                     stored = inbox.offer(id, &body).await;
                     if stored.is_err() {
-                        if told.insert(id) {
-                            let _ = inbox.queue.send(update).await;
-                        }
                         break;
                     }
                     offset = update.id.as_offset();
