@@ -127,6 +127,17 @@ fn last_button<'a>(m: &'a BotMessage, prefix: &str) -> Option<&'a str> {
         .map(|b| b.text.as_str())
 }
 
+/// «Вопрос N из 10» of the application form: N.
+fn question_number(m: &BotMessage) -> Option<String> {
+    let text = m.shown_text()?;
+    let at = text.find("Вопрос ")? + "Вопрос ".len();
+    let n: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (!n.is_empty()).then_some(n)
+}
+
 /// The action a person would take on seeing `m` as the bot's last message.
 fn decide(m: &BotMessage, paid: bool) -> Option<Act> {
     let text = m.shown_text().unwrap_or_default();
@@ -256,9 +267,13 @@ async fn await_answer(
     chat: i64,
     before: &(usize, Option<BotMessage>),
     paid: bool,
+    answered: &mut std::collections::HashSet<String>,
 ) -> Act {
     let mut baseline = identity(before.1.as_ref());
     let mut silent = Duration::ZERO;
+    // A question answered before, asked again: a careful person gives their earlier answer
+    // one more patience to arrive (it may be on its way) and answers again only then.
+    let mut again: Option<Act> = None;
     let tick = Duration::from_millis(100);
     loop {
         tokio::time::sleep(tick).await;
@@ -273,8 +288,16 @@ async fn await_answer(
                 }
                 settled = again;
             }
-            if let Some(act) = settled.1.as_ref().and_then(|m| decide(m, paid)) {
-                return act;
+            let seen = settled.1.as_ref();
+            if let Some(act) = seen.and_then(|m| decide(m, paid)) {
+                let repeated = seen
+                    .and_then(question_number)
+                    .is_some_and(|q| !answered.insert(q));
+                if !repeated || again.is_some() {
+                    return act;
+                }
+                again = Some(act);
+                silent = Duration::ZERO;
             }
             baseline = identity(settled.1.as_ref());
         }
@@ -282,6 +305,9 @@ async fn await_answer(
             silent += tick;
         }
         if silent >= world.patience {
+            if let Some(act) = again {
+                return act;
+            }
             world.resyncs.fetch_add(1, Ordering::Relaxed);
             return Act::Say("/status".into());
         }
@@ -301,6 +327,7 @@ async fn walk(world: Arc<World>, n: usize, deadline: Instant) -> Result<(), Stri
         png
     };
     let mut paid = false;
+    let mut answered = std::collections::HashSet::new();
     let mut next = Act::Say("/start".into());
     loop {
         if Instant::now() > deadline {
@@ -356,7 +383,7 @@ async fn walk(world: Arc<World>, n: usize, deadline: Instant) -> Result<(), Stri
                     .await;
             }
         }
-        next = await_answer(&world, chat, &before, paid).await;
+        next = await_answer(&world, chat, &before, paid, &mut answered).await;
         if let Act::Say(text) = &mut next {
             if text.is_empty() {
                 *text = email.clone();
