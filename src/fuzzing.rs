@@ -104,7 +104,7 @@ fn learner(registered: bool) -> LearnerView {
         previous_form: Default::default(),
         enrollments: Vec::new(),
         timezone: None,
-        mail_token: None,
+        mail_token: Some("a1b2c3d4e5f60718".into()),
         unsorted: Vec::new(),
     }
 }
