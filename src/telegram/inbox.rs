@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{App, Messenger};
 use crate::journey::reply::Reply;
 use crate::store::{self, inbox};
+use crate::tr;
 
 /// How long an instance holds an update it took before another may take it over. The
 /// holder renews it while the update waits or is handled, so only a dead holder loses it.
@@ -94,7 +95,9 @@ impl Inbox {
         let stored = tokio::select! {
             stored = &mut stored => stored,
             _ = tokio::time::sleep(crate::app::engine::PATIENCE) => {
-                self.tell_once(update_id, body, "still-working").await;
+                let notice = tr!(self.app.texts, "still-working");
+                self.tell_once(update_id, body, "still-working", notice)
+                    .await;
                 stored.await
             }
         };
@@ -108,7 +111,8 @@ impl Inbox {
             }
             Err(e) => {
                 tracing::warn!(update_id, error = %e, "update not stored");
-                self.tell_once(update_id, body, "technical-trouble-queued")
+                let notice = tr!(self.app.texts, "technical-trouble-queued");
+                self.tell_once(update_id, body, "technical-trouble-queued", notice)
                     .await;
                 Err(e)
             }
@@ -124,17 +128,17 @@ impl Inbox {
     }
 
     /// Tells the learner who sent the update (private chats only), once per update.
-    async fn tell_once(&self, update_id: i64, body: &str, text_id: &'static str) {
+    async fn tell_once(&self, update_id: i64, body: &str, kind: &'static str, text: String) {
         let Ok(update) = serde_json::from_str::<Update>(body) else {
             return;
         };
         let Some(chat) = update.chat().filter(|c| c.is_private()) else {
             return;
         };
-        if !self.told.lock().unwrap().insert((update_id, text_id)) {
+        if !self.told.lock().unwrap().insert((update_id, kind)) {
             return;
         }
-        let notice = Reply::text(self.app.texts.get(text_id, None));
+        let notice = Reply::text(text);
         if let Err(e) = self.messenger.send(chat.id.0, &notice).await {
             tracing::warn!(update_id, error = %e, "notice about the stored update not sent");
         }
