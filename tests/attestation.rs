@@ -887,6 +887,22 @@ async fn learners_by_letter_take_the_test_through_the_link_and_staff_hear_of_the
         ],
     )
     .await;
+    // Olga hears by letter that an account was joined (a stranger's link would not go
+    // unnoticed); one letter however often the link is followed.
+    run(
+        &mut bot,
+        &olga,
+        vec![say(format!("/start link_{OLGA}")), sees("связан")],
+    )
+    .await;
+    let joined: Vec<String> = letters_to(&bot.app, "olga@example.org")
+        .await
+        .iter()
+        .map(|l| l["text"].as_str().unwrap().to_owned())
+        .filter(|t| t.contains("подключён Telegram-аккаунт"))
+        .collect();
+    assert_eq!(joined.len(), 1, "{joined:#?}");
+    assert!(joined[0].contains("4242"), "{}", joined[0]);
     let shown = bot.press(&olga, "▶️ Начать тест").await;
     assert!(
         text_of(&shown).contains("Вопрос 1 из 10"),
