@@ -7,7 +7,7 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::binary::free_port;
+use support::binary::{answers, free_port, polling_since};
 use support::bot::TEST_KEY;
 use support::db::TestDb;
 use teloxide::prelude::Requester;
@@ -81,30 +81,6 @@ impl Drop for Serve {
     fn drop(&mut self) {
         self.kill9();
     }
-}
-
-/// Answers delivered to `chat` whose text has `needle`, among the calls after `since`.
-fn answers(fake: &FakeBotApi, chat: i64, needle: &str, since: usize) -> usize {
-    fake.requests_since(since)
-        .iter()
-        .filter(|r| r.method == "sendMessage" && r.param_i64("chat_id") == Some(chat))
-        .filter(|r| r.result().is_some())
-        .filter(|r| r.param_str("text").is_some_and(|t| t.contains(needle)))
-        .count()
-}
-
-async fn polling_since(fake: &FakeBotApi, seq: usize) {
-    fake.wait_for(
-        |f| {
-            f.requests_since(seq)
-                .iter()
-                .any(|r| r.method == "getUpdates")
-                .then_some(())
-        },
-        Duration::from_secs(30),
-    )
-    .await
-    .expect("serve polls for updates");
 }
 
 async fn inbox_rows(db: &TestDb) -> Vec<(i64, bool)> {

@@ -8,7 +8,7 @@ mod binary;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use binary::free_port;
+use binary::{free_port, polling_since};
 use uchbot::telegram::fake_api::{Failure, FakeBotApi, FakeUser};
 
 /// `uchbot serve` on a SQLite file that outlives restarts.
@@ -80,27 +80,9 @@ impl Drop for Serve {
     }
 }
 
-async fn polling_since(fake: &FakeBotApi, seq: usize) {
-    fake.wait_for(
-        |f| {
-            f.requests_since(seq)
-                .iter()
-                .any(|r| r.method == "getUpdates")
-                .then_some(())
-        },
-        Duration::from_secs(30),
-    )
-    .await
-    .expect("serve polls for updates");
-}
-
+/// Answers Telegram took for `chat` whose text has `needle`.
 fn sent_texts(fake: &FakeBotApi, chat: i64, needle: &str) -> usize {
-    fake.requests_to("sendMessage")
-        .iter()
-        .filter(|r| r.param_i64("chat_id") == Some(chat))
-        .filter(|r| r.result().is_some())
-        .filter(|r| r.param_str("text").is_some_and(|t| t.contains(needle)))
-        .count()
+    binary::answers(fake, chat, needle, 0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -852,21 +852,27 @@ pub fn doc_kind_name(app: &App, key: &str) -> String {
 
 /// An outside service failed: staff hear of it at most once an hour per service.
 pub async fn integration_failure(app: &App, service: &str, detail: &str) {
-    if app.staff.chat_id == 0 {
-        return;
-    }
-    let now = app.now().timestamp();
     let alert = StaffAlert::IntegrationFailure {
         service: service.to_owned(),
         detail: detail.to_owned(),
     };
+    queue_outside_transaction(app, &alert, "an integration alert").await;
+}
+
+/// Queues a general alert on a connection of its own; a failure to queue is logged, since
+/// the caller is already handling the trouble being reported.
+async fn queue_outside_transaction(app: &App, alert: &StaffAlert, what: &str) {
+    if app.staff.chat_id == 0 {
+        return;
+    }
+    let now = app.now().timestamp();
     let result = async {
         let mut conn = app.store.pool().acquire().await?;
-        queue_general(app, &mut conn, &alert, now).await
+        queue_general(app, &mut conn, alert, now).await
     }
     .await;
     if let Err(e) = result {
-        tracing::error!(error = %e, "could not queue an integration alert");
+        tracing::error!(error = %e, "could not queue {what}");
     }
 }
 
@@ -892,22 +898,11 @@ pub async fn service_working(app: &App, service: &str) {
 
 /// Queues "the service works again" for staff.
 pub async fn integration_recovered(app: &App, service: &str, since: i64) {
-    if app.staff.chat_id == 0 {
-        return;
-    }
-    let now = app.now().timestamp();
     let alert = StaffAlert::IntegrationRecovered {
         service: service.to_owned(),
         since,
     };
-    let result = async {
-        let mut conn = app.store.pool().acquire().await?;
-        queue_general(app, &mut conn, &alert, now).await
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, "could not queue a recovery alert");
-    }
+    queue_outside_transaction(app, &alert, "a recovery alert").await;
 }
 
 pub async fn learner(conn: &mut AnyConnection, id: i64) -> store::Result<Option<LearnerRecord>> {
