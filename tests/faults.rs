@@ -28,7 +28,7 @@ use uchbot::email::{
 };
 use uchbot::journey::reply::Reply;
 use uchbot::telegram::fake_api::{Failure, FakeBotApi, FakeUser};
-use yookassa_fake::{YooKassaFake, SECRET_KEY, SHOP_ID};
+use yookassa_fake::YooKassaFake;
 
 /// Retries and alerts in seconds rather than minutes (the defaults are 5 s … 1 h, 5 min).
 fn quick_recovery() -> Vec<(String, String)> {
@@ -533,21 +533,7 @@ async fn a_database_locked_past_the_busy_timeout_is_answered_when_it_frees_and_n
 
 fn shop_settings(kassa: &YooKassaFake) -> Vec<(String, String)> {
     let mut env = quick_recovery();
-    env.extend([
-        (
-            "UCHBOT_PAYMENTS__API_URL".to_owned(),
-            kassa.api_url().to_string(),
-        ),
-        ("UCHBOT_PAYMENTS__SHOP_ID".to_owned(), SHOP_ID.to_owned()),
-        (
-            "UCHBOT_PAYMENTS__SECRET_KEY".to_owned(),
-            SECRET_KEY.to_owned(),
-        ),
-        (
-            "UCHBOT_PAYMENTS__RETURN_URL".to_owned(),
-            "https://t.me/uchbot".to_owned(),
-        ),
-    ]);
+    env.extend(kassa.shop_env());
     env
 }
 

@@ -55,21 +55,6 @@ async fn to_the_payment_link(bot: &mut TestBot, user: &FakeUser) {
 }
 
 /// The `[payments]` settings of a shop at the fake.
-fn shop_settings(kassa: &YooKassaFake) -> Vec<(String, String)> {
-    [
-        ("UCHBOT_PAYMENTS__API_URL", kassa.api_url().to_string()),
-        ("UCHBOT_PAYMENTS__SHOP_ID", SHOP_ID.to_owned()),
-        ("UCHBOT_PAYMENTS__SECRET_KEY", SECRET_KEY.to_owned()),
-        (
-            "UCHBOT_PAYMENTS__RETURN_URL",
-            "https://t.me/uchbot".to_owned(),
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
-}
-
 fn paid_notices(bot: &TestBot, chat: i64) -> usize {
     bot.fake
         .messages(chat)
@@ -83,7 +68,7 @@ fn paid_notices(bot: &TestBot, chat: i64) -> usize {
 
 async fn yookassa_flow(db: TestDb) {
     let kassa = YooKassaFake::start().await;
-    let env = shop_settings(&kassa);
+    let env = kassa.shop_env();
     let mut bot = TestBot::start(
         db,
         Options {
@@ -219,7 +204,7 @@ async fn yookassa_flow(db: TestDb) {
 
 async fn lost_notification_recheck(db: TestDb) {
     let kassa = YooKassaFake::start().await;
-    let env = shop_settings(&kassa);
+    let env = kassa.shop_env();
     let mut bot = TestBot::start(
         db,
         Options {
@@ -251,7 +236,7 @@ async fn lost_notification_recheck(db: TestDb) {
 
 async fn provider_down(db: TestDb) {
     let kassa = YooKassaFake::start().await;
-    let env = shop_settings(&kassa);
+    let env = kassa.shop_env();
     let mut bot = TestBot::start(
         db,
         Options {

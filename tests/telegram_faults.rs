@@ -13,7 +13,7 @@ use std::time::Duration;
 use support::bot::*;
 use support::db::{TestDb, PG_ADMIN_URL};
 use uchbot::telegram::fake_api::{Failure, FakeBotApi, FakeUser};
-use yookassa_fake::{YooKassaFake, SECRET_KEY, SHOP_ID};
+use yookassa_fake::YooKassaFake;
 
 const WELCOME: &str = "Здравствуйте";
 
@@ -162,28 +162,13 @@ async fn updates_sent_while_polling_fails_are_answered_once_it_works_again() {
     bot.stop().await;
 }
 
-fn shop_settings(kassa: &YooKassaFake) -> Vec<(String, String)> {
-    vec![
-        (
-            "UCHBOT_PAYMENTS__API_URL".into(),
-            kassa.api_url().to_string(),
-        ),
-        ("UCHBOT_PAYMENTS__SHOP_ID".into(), SHOP_ID.into()),
-        ("UCHBOT_PAYMENTS__SECRET_KEY".into(), SECRET_KEY.into()),
-        (
-            "UCHBOT_PAYMENTS__RETURN_URL".into(),
-            "https://t.me/uchbot".into(),
-        ),
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_payment_provider_the_learner_is_told_to_wait() {
     let kassa = YooKassaFake::start().await;
     let mut bot = TestBot::start(
         TestDb::sqlite().await,
         Options {
-            env: shop_settings(&kassa),
+            env: kassa.shop_env(),
             provider: configured_provider,
             ..Options::default()
         },

@@ -147,6 +147,22 @@ impl YooKassaFake {
     }
 
     /// `http://127.0.0.1:PORT/v3/`, what `YooKassaParams::api_url` takes.
+    /// The `[payments]` settings of a shop at this fake, as environment overrides.
+    pub fn shop_env(&self) -> Vec<(String, String)> {
+        [
+            ("UCHBOT_PAYMENTS__API_URL", self.api_url().to_string()),
+            ("UCHBOT_PAYMENTS__SHOP_ID", SHOP_ID.to_owned()),
+            ("UCHBOT_PAYMENTS__SECRET_KEY", SECRET_KEY.to_owned()),
+            (
+                "UCHBOT_PAYMENTS__RETURN_URL",
+                "https://t.me/uchbot".to_owned(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
     pub fn api_url(&self) -> Url {
         Url::parse(&format!("http://{}/v3/", self.addr)).expect("url")
     }
