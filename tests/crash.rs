@@ -738,7 +738,10 @@ async fn scenario(db: TestDb, mode: Mode) {
     }
 
     let db = &world.db;
-    let log = std::fs::read_to_string(&serve.log).unwrap_or_default();
+    let mut log = std::fs::read_to_string(&serve.log).unwrap_or_default();
+    if let Some(second) = &second {
+        log += &std::fs::read_to_string(&second.log).unwrap_or_default();
+    }
     let walkers_where = format!("tg_user_id >= {WALKERS} AND tg_user_id < {REMINDED}");
     let per_learner = |what: &str| {
         format!(
@@ -909,7 +912,11 @@ async fn scenario(db: TestDb, mode: Mode) {
         );
     }
     let j = journeys as i64;
+    // A panic in the bot is a bug even when the journeys got over it.
+    let panicked = log.matches("panicked at").count();
+    println!("  panics in the bot's log: {panicked}");
     let ok = failures.is_empty()
+        && panicked == 0
         && learners_n == j
         && verified == j
         && enrollments_n == j
@@ -937,8 +944,15 @@ async fn scenario(db: TestDb, mode: Mode) {
                 && world.resyncs.load(Ordering::Relaxed) == 0));
     if !ok {
         let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        // A backtrace fills the tail: the panics themselves are shown apart.
+        let panics: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("panicked at") || l.contains("ERROR"))
+            .take(10)
+            .collect();
         panic!(
-            "crash test failed (seed {seed}): {failures:#?}\nforms: {forms:#?}\nlast log lines:\n{}",
+            "crash test failed (seed {seed}): {failures:#?}\nforms: {forms:#?}\npanics and errors in the log:\n{}\nlast log lines:\n{}",
+            panics.join("\n"),
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         );
     }

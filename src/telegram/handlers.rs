@@ -31,6 +31,19 @@ pub async fn finished(inbox: &Inbox, handled: &Handled, update_id: i64) {
     let _ = handled.send(update_id);
 }
 
+/// Runs a handler's work so that a panic in it (a bug) becomes an error like any other:
+/// the learner hears of the trouble and the update is done, instead of the chat's worker
+/// dying with the update in flight and every later update of that chat.
+async fn guarded(
+    work: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    use futures::FutureExt as _;
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => Err(anyhow::anyhow!("the handler panicked")),
+    }
+}
+
 pub fn schema() -> Handler {
     dptree::entry()
         .branch(Update::filter_callback_query().endpoint(on_button))
@@ -159,7 +172,7 @@ async fn on_message(
     update: Update,
     msg: Message,
 ) -> HandlerResult {
-    let result = route_message(&app, &messenger, &msg, update.id.0 as i64).await;
+    let result = guarded(route_message(&app, &messenger, &msg, update.id.0 as i64)).await;
     if result.is_err() && matches!(msg.chat.kind, ChatKind::Private(_)) {
         // The database is away (or similar): the learner should know to try again.
         use crate::app::Messenger as _;
@@ -257,7 +270,7 @@ async fn on_button(
     update: Update,
     query: CallbackQuery,
 ) -> HandlerResult {
-    let result = route_button(&app, &messenger, &query, update.id.0 as i64).await;
+    let result = guarded(route_button(&app, &messenger, &query, update.id.0 as i64)).await;
     if result.is_err() {
         use crate::app::Messenger as _;
         let sorry = tr!(app.texts, "technical-trouble-short");
