@@ -149,6 +149,12 @@ impl Inbox {
             return;
         }
         match serde_json::from_str::<Update>(body) {
+            // teloxide drops an update of a kind it cannot read without calling a handler,
+            // so the row would stay in flight: it is done here.
+            Ok(update) if matches!(update.kind, teloxide::types::UpdateKind::Error(_)) => {
+                tracing::warn!(update_id, "update of a kind teloxide cannot read; skipped");
+                self.finish(update_id).await;
+            }
             // A closed queue means the dispatcher stopped: the row stays for the next start.
             Ok(update) => {
                 let _ = self.queue.send(update).await;
