@@ -16,7 +16,21 @@ async fn review_status(bot: &TestBot) -> Option<String> {
 }
 
 async fn whole_path(db: TestDb) {
-    let mut bot = TestBot::start(db, Options::default()).await;
+    whole_path_with(db, Options::default()).await
+}
+
+/// With one database connection, nothing on the way may take a second while it holds the
+/// first (a step asking the pool for the catalog inside its transaction waited for itself).
+async fn whole_path_on_one_connection(db: TestDb) {
+    let options = Options {
+        env: vec![("UCHBOT_DATABASE__MAX_CONNECTIONS".into(), "1".into())],
+        ..Options::default()
+    };
+    whole_path_with(db, options).await
+}
+
+async fn whole_path_with(db: TestDb, options: Options) {
+    let mut bot = TestBot::start(db, options).await;
     let user = masha();
     enroll(&mut bot, &user).await;
     // Staff got the application with both files and the decision buttons.
@@ -373,6 +387,7 @@ async fn staff_buttons_are_for_staff_only(db: TestDb) {
 
 on_both_backends! {
     the_whole_enrollment_path => whole_path;
+    the_whole_enrollment_path_on_one_connection => whole_path_on_one_connection;
     refused_consent_is_respected => refused_consent;
     wrong_codes_and_tampered_deep_links => wrong_code_and_tampered_links;
     oversized_wrong_and_repeated_files => oversized_and_wrong_files;

@@ -153,7 +153,7 @@ async fn subject(
     let Some(e) = enrollments::by_id(conn, enrollment).await? else {
         return Ok(None);
     };
-    let catalog = app.catalog().await?;
+    let catalog = app.catalog_in(conn).await?;
     let (course, group) = match catalog.group(&e.group_id) {
         Some((c, g)) => (c.title.clone(), g.title.clone()),
         None => (e.course_id.clone(), e.group_id.clone()),

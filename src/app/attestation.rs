@@ -190,7 +190,7 @@ async fn issue_sample(
     now: i64,
 ) -> store::Result<bool> {
     let t = &app.texts;
-    let catalog = app.catalog().await?;
+    let catalog = app.catalog_in(tx).await?;
     let Some((course, group)) = catalog.group(&e.group_id) else {
         return Ok(false);
     };

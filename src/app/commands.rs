@@ -80,7 +80,7 @@ pub async fn apply(
             .await?;
             crate::scheduler::on_enrolled(tx, *enrollment, now).await?;
             if let Some(e) = enrollments::by_id(tx, *enrollment).await? {
-                let catalog = app.catalog().await?;
+                let catalog = app.catalog_in(tx).await?;
                 crate::scheduler::attestation::on_enrolled(tx, &catalog, app.school.tz, &e, now)
                     .await?;
             }

@@ -177,14 +177,21 @@ impl App {
     /// The catalog, re-read when an import changed it (any instance may have imported).
     pub async fn catalog(&self) -> store::Result<Arc<Catalog>> {
         let mut conn = self.store.pool().acquire().await?;
-        let version = store::catalog::version(&mut conn).await?;
+        self.catalog_in(&mut conn).await
+    }
+
+    /// The catalog read on a connection already held. Code holding a connection (above all
+    /// a write transaction) must use this: taking a second one from the pool can wait on
+    /// tasks that themselves wait for this transaction's lock, until both time out.
+    pub async fn catalog_in(&self, conn: &mut sqlx::AnyConnection) -> store::Result<Arc<Catalog>> {
+        let version = store::catalog::version(&mut *conn).await?;
         {
             let cached = self.catalog.read().await;
             if cached.0 == version && version.is_some() {
                 return Ok(cached.1.clone());
             }
         }
-        let fresh = Arc::new(store::catalog::load(&mut conn).await?);
+        let fresh = Arc::new(store::catalog::load(conn).await?);
         *self.catalog.write().await = (version, fresh.clone());
         Ok(fresh)
     }

@@ -107,9 +107,16 @@ pub async fn dispatch_once(app: &App) -> anyhow::Result<usize> {
         let kind = AlertKind::from_code(&row.kind).unwrap_or(AlertKind::Integrations);
         by_kind.entry(kind).or_default().push(row);
     }
+    let mut sent_alone = BTreeMap::new();
+    for kind in by_kind.keys() {
+        let sent = store::staff::sent_alone_since(&mut conn, kind.code(), now - 60).await?;
+        sent_alone.insert(*kind, sent);
+    }
+    // Sending takes a transaction of its own: this connection goes back first.
+    drop(conn);
     let mut handed = 0;
     for (kind, rows) in by_kind {
-        let sent = store::staff::sent_alone_since(&mut conn, kind.code(), now - 60).await?;
+        let sent = sent_alone[&kind];
         let timeline: Vec<(i64, i64)> = rows.iter().map(|r| (r.id, r.created_at)).collect();
         let thread = topics.get(&kind).copied();
         match plan(&timeline, sent, now) {

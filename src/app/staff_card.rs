@@ -93,7 +93,7 @@ pub async fn learner_card(
     learner: &LearnerRecord,
 ) -> store::Result<Reply> {
     let t = &app.texts;
-    let catalog = app.catalog().await?;
+    let catalog = app.catalog_in(conn).await?;
     let name = person_name(conn, learner).await?;
     let form = enrollments::last_application_of(conn, learner.id)
         .await?
@@ -505,7 +505,7 @@ fn document_name(t: &Texts, code: &str) -> String {
 /// Counts by stage, overall and per course.
 pub async fn stats(app: &App, conn: &mut AnyConnection) -> store::Result<String> {
     let t = &app.texts;
-    let catalog = app.catalog().await?;
+    let catalog = app.catalog_in(conn).await?;
     let mut overall: BTreeMap<u8, usize> = BTreeMap::new();
     let mut per_course: BTreeMap<String, BTreeMap<u8, usize>> = BTreeMap::new();
     let mut total = 0;
@@ -572,7 +572,7 @@ pub async fn pending(
     place: Place,
 ) -> store::Result<Reply> {
     let t = &app.texts;
-    let catalog = app.catalog().await?;
+    let catalog = app.catalog_in(conn).await?;
     let mut cards: Vec<i64> = Vec::new();
     let mut sections = Vec::new();
     let subject = |group_id: &str| match catalog.group(group_id) {

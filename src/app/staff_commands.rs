@@ -409,6 +409,7 @@ async fn send_csv(
     let catalog = app.catalog().await?;
     let mut conn = app.store.pool().acquire().await?;
     let entries = card::roster(&mut conn, group_id).await?;
+    drop(conn);
     let rows = card::csv_rows(app, &catalog, &entries);
     let bytes = card::roster_csv(t, &rows);
     let now = app.now().timestamp();
@@ -425,7 +426,6 @@ async fn send_csv(
         .await?;
     }
     tx.commit().await?;
-    drop(conn);
     messenger
         .send_file_in(
             place.chat_id,
@@ -739,7 +739,7 @@ async fn paid(
         Some(l) => super::alerts::person_name(&mut conn, l).await?,
         None => String::new(),
     };
-    let catalog = app.catalog().await?;
+    let catalog = app.catalog_in(&mut conn).await?;
     let course = catalog
         .group(&e.group_id)
         .map(|(c, g)| tr!(t, "alert-line-course", course = &c.title, group = &g.title))

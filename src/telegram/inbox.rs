@@ -34,6 +34,8 @@ use crate::tr;
 pub const LEASE_SECONDS: i64 = 60;
 /// How often leases are renewed and expired rows looked for.
 const RENEW_EVERY: Duration = Duration::from_secs(20);
+/// How soon a done mark that failed (the database busy for a moment) is tried again.
+const MARK_AGAIN_EVERY: Duration = Duration::from_secs(1);
 const REPLAY_EVERY: Duration = Duration::from_secs(30);
 /// Updates handed to the dispatcher and not yet taken by it (back-pressure on polling).
 const QUEUE: usize = 1024;
@@ -255,15 +257,18 @@ impl Inbox {
     pub async fn maintain(self: Arc<Self>, stop: CancellationToken) {
         let mut renew = tokio::time::interval(RENEW_EVERY);
         let mut replay = tokio::time::interval(REPLAY_EVERY);
+        let mut mark_again = tokio::time::interval(MARK_AGAIN_EVERY);
         renew.tick().await;
         replay.tick().await;
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
-                _ = renew.tick() => {
+                _ = mark_again.tick() => {
                     if let Err(e) = self.mark_unmarked().await {
                         tracing::warn!(error = %e, "handled updates still not marked done");
                     }
+                }
+                _ = renew.tick() => {
                     if let Err(e) = self.renew().await {
                         tracing::warn!(error = %e, "inbox leases not renewed");
                     }

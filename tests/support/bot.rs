@@ -121,14 +121,11 @@ impl TestBot {
             tx.commit().await.unwrap();
         }
         let s = settings(&options.env, docs.path(), &db);
+        // The bot's own pool, opened as `serve` opens it (its size and busy timeout from
+        // the settings).
+        let store = uchbot::cli::open_store(&s).await.expect("the bot's store");
         let app = Arc::new(
-            App::new(
-                &s,
-                db.store.clone(),
-                (options.provider)(&s),
-                options.mail.clone(),
-            )
-            .expect("app"),
+            App::new(&s, store, (options.provider)(&s), options.mail.clone()).expect("app"),
         );
         let running = runner::start(app.clone(), fake.bot())
             .await
@@ -165,9 +162,7 @@ impl TestBot {
                 .expect("the bot stops within 30 s");
         }
         let s = settings(&self.env, self.docs.path(), &self.db);
-        let store = uchbot::store::Store::connect(&self.db.url, 4)
-            .await
-            .unwrap();
+        let store = uchbot::cli::open_store(&s).await.expect("the bot's store");
         self.app =
             Arc::new(App::new(&s, store, (self.provider)(&s), self.mail.clone()).expect("app"));
         let running = runner::start(self.app.clone(), self.fake.bot())
