@@ -409,9 +409,12 @@ async fn deliver_one(
     };
     let mut conn = app.store.pool().acquire().await?;
     let now = app.now().timestamp();
+    // The service alerts take a connection of their own: each arm gives this one back
+    // before raising them.
     match delivery {
         Delivery::Sent => {
             outbox::mark_sent(&mut conn, item.id, now).await?;
+            drop(conn);
             if channel == EMAIL {
                 super::alerts::service_working(app, "smtp").await;
             }
@@ -422,17 +425,19 @@ async fn deliver_one(
             let at = now + backoff_within(item.attempts, app.retry_seconds);
             outbox::retry_at(&mut conn, item.id, at, &why).await?;
             if channel == EMAIL {
-                // One alert when mail has been failing for a while, not one per letter.
-                super::alerts::service_failing(app, "smtp", &why, false).await;
                 if item.attempts == 1 {
                     tell_code_delayed(app, &mut conn, &item, now).await?;
                 }
+                drop(conn);
+                // One alert when mail has been failing for a while, not one per letter.
+                super::alerts::service_failing(app, "smtp", &why, false).await;
             }
             Ok(Some(at))
         }
         Delivery::Retry(why) | Delivery::Fail(why) => {
             tracing::error!(channel, id = item.id, error = %why, "delivery failed for good");
             outbox::mark_failed(&mut conn, item.id, &why).await?;
+            drop(conn);
             if channel == EMAIL {
                 super::alerts::integration_failure(app, "smtp", &why).await;
             }
