@@ -208,7 +208,12 @@ async fn enrolled_and_open(bot: &mut TestBot) -> FakeUser {
 }
 
 async fn from_enrolled_to_the_tracking_number(db: TestDb) {
-    let mut bot = TestBot::start(db, Options::default()).await;
+    // The longest path, on one connection (see `one_connection`).
+    let options = Options {
+        env: vec![one_connection()],
+        ..Options::default()
+    };
+    let mut bot = TestBot::start(db, options).await;
     let user = masha();
     enroll(&mut bot, &user).await;
     // Before the window: the date it opens.

@@ -23,7 +23,7 @@ async fn whole_path(db: TestDb) {
 /// first (a step asking the pool for the catalog inside its transaction waited for itself).
 async fn whole_path_on_one_connection(db: TestDb) {
     let options = Options {
-        env: vec![("UCHBOT_DATABASE__MAX_CONNECTIONS".into(), "1".into())],
+        env: vec![one_connection()],
         ..Options::default()
     };
     whole_path_with(db, options).await

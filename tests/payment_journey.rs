@@ -68,7 +68,9 @@ fn paid_notices(bot: &TestBot, chat: i64) -> usize {
 
 async fn yookassa_flow(db: TestDb) {
     let kassa = YooKassaFake::start().await;
-    let env = kassa.shop_env();
+    // On one connection (see `one_connection`): the payment's calls and notifications.
+    let mut env = kassa.shop_env();
+    env.push(one_connection());
     let mut bot = TestBot::start(
         db,
         Options {

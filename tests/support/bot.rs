@@ -54,6 +54,12 @@ impl Default for Options {
     }
 }
 
+/// The bot's pool limited to one connection: code that asks the pool for a second one while
+/// it holds the first (a deadlock under load) stalls at once on this setting.
+pub fn one_connection() -> (String, String) {
+    ("UCHBOT_DATABASE__MAX_CONNECTIONS".into(), "1".into())
+}
+
 /// The payment provider as `serve` builds it from the configuration.
 pub fn configured_provider(s: &Settings) -> Provider {
     uchbot::serve::payment_provider(s).expect("payment provider")
