@@ -162,11 +162,13 @@ async fn start_dispatching(app: Arc<App>, bot: Bot) -> anyhow::Result<Started> {
                 async move { super::handlers::finished(&inbox, &handled, update.id.0 as i64).await }
             }
         })
-        .error_handler(
-            teloxide::error_handlers::LoggingErrorHandler::with_custom_text(
-                "update handling failed",
-            ),
-        )
+        // The message only: teloxide's own handler prints the error's Debug form, which
+        // holds a whole backtrace when RUST_BACKTRACE is set.
+        .error_handler(std::sync::Arc::new(
+            |e: Box<dyn std::error::Error + Send + Sync>| async move {
+                tracing::error!(error = %e, "update handling failed");
+            },
+        ))
         .build();
     let shutdown = dispatcher.shutdown_token();
     let workers = CancellationToken::new();
