@@ -440,8 +440,8 @@ async fn hold_write_lock(url: &str, hold: Duration) -> tokio::task::JoinHandle<(
     task
 }
 
-async fn consented(db: TestDb) -> (TestBot, FakeUser) {
-    let mut bot = TestBot::start(db, Options::default()).await;
+async fn consented(db: TestDb, options: Options) -> (TestBot, FakeUser) {
+    let mut bot = TestBot::start(db, options).await;
     let user = FakeUser::new(1001, "Мария");
     run(
         &mut bot,
@@ -458,7 +458,7 @@ async fn consented(db: TestDb) -> (TestBot, FakeUser) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_locked_for_a_few_seconds_delays_the_answer_and_says_so() {
-    let (mut bot, user) = consented(TestDb::sqlite().await).await;
+    let (mut bot, user) = consented(TestDb::sqlite().await, Options::default()).await;
     let lock = hold_write_lock(&bot.db.url, Duration::from_secs(5)).await;
     let answer = bot.say(&user, "masha@example.org").await;
     let texts: Vec<&str> = answer.iter().filter_map(|m| m.shown_text()).collect();
@@ -475,12 +475,12 @@ async fn a_database_locked_for_a_few_seconds_delays_the_answer_and_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_locked_past_the_busy_timeout_is_answered_when_it_frees_and_nothing_half_done() {
-    let mut db = TestDb::sqlite().await;
     // A short busy timeout (`database.busy_timeout_ms`) instead of holding a lock 10 s.
-    db.store = uchbot::store::Store::connect_with(&db.url, 4, Duration::from_millis(800))
-        .await
-        .unwrap();
-    let (bot, user) = consented(db).await;
+    let options = Options {
+        env: vec![("UCHBOT_DATABASE__BUSY_TIMEOUT_MS".into(), "800".into())],
+        ..Options::default()
+    };
+    let (bot, user) = consented(TestDb::sqlite().await, options).await;
     let lock = hold_write_lock(&bot.db.url, Duration::from_secs(4)).await;
     bot.fake.send_text(&user, "masha@example.org");
     // The message cannot be stored: the learner hears so once, and need not repeat it.

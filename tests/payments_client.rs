@@ -24,6 +24,7 @@ fn fast_retries(max_attempts: u32) -> RetryPolicy {
         max_attempts,
         base_delay: Duration::from_millis(20),
         max_delay: Duration::from_secs(3),
+        ..RetryPolicy::default()
     }
 }
 
@@ -230,6 +231,40 @@ async fn a_timeout_is_retried_with_the_same_key_and_the_payment_is_found_later()
     let payment = yookassa.create_payment(&order_42()).await.unwrap();
     assert_eq!(payment.id, fake.payments()[0].id);
     assert_eq!(fake.payments().len(), 1);
+}
+
+/// YooKassa hanging on every attempt: the call ends when the policy's whole time is up,
+/// however many attempts it would still allow, so the learner is not kept waiting.
+#[tokio::test]
+async fn a_hanging_server_is_given_up_on_when_the_whole_time_is_up() {
+    let fake = YooKassaFake::start().await;
+    fake.delay(Duration::from_secs(30));
+    let yookassa =
+        client_with(&fake, SECRET_KEY, Duration::from_secs(2)).with_retry_policy(RetryPolicy {
+            max_attempts: 10,
+            give_up_after: Duration::from_secs(3),
+            ..fast_retries(10)
+        });
+    let started = Instant::now();
+    let error = yookassa.create_payment(&order_42()).await.unwrap_err();
+    let elapsed = started.elapsed();
+    match &error {
+        PaymentError::Unavailable { reason, .. } => {
+            assert!(reason.contains("timed out"), "{reason}")
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    // Ten attempts of 2 s would be 20 s; the whole call had 3 s.
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    let requests = fake.requests();
+    assert!(
+        (1..=2).contains(&requests.len()),
+        "{} attempts",
+        requests.len()
+    );
+    assert!(requests
+        .iter()
+        .all(|r| r.header("idempotence-key") == Some("order-42-attempt-1")));
 }
 
 #[tokio::test]

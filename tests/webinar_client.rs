@@ -24,6 +24,7 @@ fn client_with(fake: &MtsLinkFake, token: &str, timeout: Duration) -> MtsLink {
         max_attempts: 3,
         base_delay: Duration::from_millis(20),
         max_delay: Duration::from_secs(2),
+        ..RetryPolicy::default()
     })
 }
 

@@ -29,6 +29,10 @@ pub mod retry {
         /// The longest single pause, ours or one a server asks for with `Retry-After`.
         /// A server that asks for more is not waited for: the call gives up at once.
         pub max_delay: Duration,
+        /// The whole call, every attempt and pause, ends by then: someone may be waiting
+        /// for it (a learner who pressed «Оплатить»), and a server that hangs on every
+        /// attempt would otherwise hold them for `max_attempts` timeouts.
+        pub give_up_after: Duration,
     }
 
     impl Default for RetryPolicy {
@@ -37,6 +41,7 @@ pub mod retry {
                 max_attempts: 4,
                 base_delay: Duration::from_millis(500),
                 max_delay: Duration::from_secs(10),
+                give_up_after: Duration::from_secs(30),
             }
         }
     }
@@ -131,9 +136,22 @@ pub mod retry {
         F: FnMut() -> RequestBuilder,
     {
         let attempts = policy.max_attempts.max(1);
+        let deadline = tokio::time::Instant::now() + policy.give_up_after;
         let mut attempt = 1;
         loop {
-            let outcome = attempt_once(build()).await;
+            let outcome = match tokio::time::timeout_at(deadline, attempt_once(build())).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    return Err(TransportError {
+                        timed_out: true,
+                        detail: format!(
+                            "no answer within {} s in all",
+                            policy.give_up_after.as_secs()
+                        ),
+                        attempts: attempt,
+                    })
+                }
+            };
             let retry_after = match outcome {
                 Ok(response) if !is_retryable_status(response.status) => return Ok(response),
                 Ok(ref response) => response.retry_after,
@@ -144,6 +162,8 @@ pub mod retry {
             } else {
                 None
             };
+            // A pause that ends past the deadline leaves no time for the attempt after it.
+            let pause = pause.filter(|p| tokio::time::Instant::now() + *p < deadline);
             let Some(pause) = pause else {
                 return outcome.map_err(|(timed_out, detail)| TransportError {
                     timed_out,
@@ -214,6 +234,7 @@ pub mod retry {
                 max_attempts: 5,
                 base_delay: Duration::from_millis(100),
                 max_delay: Duration::from_millis(1000),
+                ..RetryPolicy::default()
             }
         }
 

@@ -263,11 +263,16 @@ impl YooKassa {
             shop_id: params.shop_id,
             secret_key: params.secret_key,
             return_url: params.return_url,
-            retry: RetryPolicy::default(),
+            // A learner waits for the answer: two timeouts' worth in all, not four.
+            retry: RetryPolicy {
+                give_up_after: (params.timeout * 2).max(RetryPolicy::default().give_up_after),
+                ..RetryPolicy::default()
+            },
         })
     }
 
-    /// Replaces the default retry policy (4 tries, 0.5 s doubling, at most 10 s a pause).
+    /// Replaces the default retry policy (4 tries, 0.5 s doubling, at most 10 s a pause,
+    /// given up after twice the timeout and at least 30 s).
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
