@@ -472,4 +472,164 @@ mod tests {
         // Room comes one period after the first answer, not after the request.
         assert_eq!(waiting.await.unwrap().as_millis(), 1300);
     }
+
+    /// Sends `count` messages in `lane`, one task per chat from `first_chat`, each holding
+    /// its place for a 40 ms round trip; returns when each place was given.
+    fn senders(
+        limiter: &Arc<RateLimiter>,
+        lane: Lane,
+        first_chat: i64,
+        count: usize,
+    ) -> Vec<tokio::task::JoinHandle<Instant>> {
+        (0..count as i64)
+            .map(|i| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move {
+                    let _p = limiter.acquire(first_chat + i, lane).await;
+                    let given = Instant::now();
+                    tokio::time::sleep(Duration::from_millis(40)).await;
+                    given
+                })
+            })
+            .collect()
+    }
+
+    async fn given(tasks: Vec<tokio::task::JoinHandle<Instant>>) -> Vec<Instant> {
+        let mut times = Vec::new();
+        for t in tasks {
+            times.push(t.await.unwrap());
+        }
+        times.sort();
+        times
+    }
+
+    /// The most places given within any `period` (as Telegram would count them).
+    fn busiest_window(times: &[Instant], period: Duration) -> usize {
+        (0..times.len())
+            .map(|i| times[i..].partition_point(|t| *t < times[i] + period))
+            .max()
+            .unwrap_or(0)
+    }
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[tokio::test(start_paused = true)]
+    async fn bulk_alone_keeps_to_its_share_and_is_not_starved() {
+        let limiter = Arc::new(RateLimiter::default());
+        assert_eq!(limiter.limits.bulk, 24);
+        let start = Instant::now();
+        let times = given(senders(&limiter, Lane::Bulk, 1, 240)).await;
+        assert_eq!(busiest_window(&times, SECOND), 24);
+        // 24 a second (each window from an answer 40 ms after its place): ten windows.
+        let took = times.last().unwrap().duration_since(start);
+        assert!(took >= Duration::from_secs(9), "{took:?}");
+        assert!(took < Duration::from_millis(9 * 1040 + 100), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn conversation_alone_uses_the_whole_window() {
+        let limiter = Arc::new(RateLimiter::default());
+        let start = Instant::now();
+        let times = given(senders(&limiter, Lane::Conversation, 1, 90)).await;
+        assert_eq!(busiest_window(&times, SECOND), 30);
+        assert_eq!(times.iter().filter(|t| **t == start).count(), 30);
+        assert!(times.last().unwrap().duration_since(start) < Duration::from_millis(2200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_passes_a_thousand_reminders_and_the_window_holds() {
+        let limiter = Arc::new(RateLimiter::default());
+        let start = Instant::now();
+        let bulk = senders(&limiter, Lane::Bulk, 1, 1000);
+        // Every place bulk may have is taken and hundreds wait behind them.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let mut answers = Vec::new();
+        for n in 0..40 {
+            let asked = Instant::now();
+            let _p = limiter.acquire(100_000 + n, Lane::Conversation).await;
+            answers.push((Instant::now(), asked.elapsed()));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Six a second are kept for conversation: ten a second get a place at once or
+        // within a window, never behind the queue.
+        assert!(
+            answers.iter().all(|(_, waited)| *waited <= SECOND),
+            "{answers:?}"
+        );
+        let at_once = answers.iter().filter(|(_, w)| w.is_zero()).count();
+        assert!(at_once >= 20, "{at_once} of 40 at once");
+        let bulk = given(bulk).await;
+        assert_eq!(busiest_window(&bulk, SECOND), 24);
+        let mut all: Vec<Instant> = bulk
+            .iter()
+            .copied()
+            .chain(answers.iter().map(|a| a.0))
+            .collect();
+        all.sort();
+        assert!(busiest_window(&all, SECOND) <= 30);
+        assert!(answers.last().unwrap().0 < *bulk.last().unwrap());
+        assert!(bulk.last().unwrap().duration_since(start) < Duration::from_secs(45));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn when_both_wait_conversation_goes_first_and_a_chat_limit_holds_no_one_back() {
+        // Bulk may fill the whole window: only the order decides.
+        let limiter = Arc::new(RateLimiter::new(Limits {
+            overall: window(2, 1000),
+            bulk: 2,
+            ..Limits::default()
+        }));
+        let a = limiter.acquire(1, Lane::Bulk).await;
+        let b = limiter.acquire(2, Lane::Bulk).await;
+        let waiting_bulk = senders(&limiter, Lane::Bulk, 3, 1);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let conversation = senders(&limiter, Lane::Conversation, 10, 1);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        drop(a);
+        let answered_at = Instant::now();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(b);
+        let conversation = given(conversation).await[0];
+        let bulk = given(waiting_bulk).await[0];
+        assert_eq!(conversation, answered_at + SECOND);
+        assert_eq!(
+            bulk,
+            conversation + Duration::from_millis(100),
+            "the bulk message waited longer but went second"
+        );
+
+        // A conversation message waiting for its own chat (a group's 20 a minute) does not
+        // stop bulk messages to other chats.
+        let limiter = Arc::new(RateLimiter::default());
+        for _ in 0..20 {
+            drop(limiter.acquire(-100, Lane::Conversation).await);
+        }
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let group = senders(&limiter, Lane::Conversation, -100, 1);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let start = Instant::now();
+        let bulk = given(senders(&limiter, Lane::Bulk, 1, 24)).await;
+        assert!(bulk.iter().all(|t| *t == start));
+        group.into_iter().for_each(|t| t.abort());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_conversation_message_given_up_holds_bulk_back_no_longer() {
+        let limiter = Arc::new(RateLimiter::new(Limits {
+            overall: window(1, 1000),
+            bulk: 1,
+            ..Limits::default()
+        }));
+        let a = limiter.acquire(1, Lane::Bulk).await;
+        drop(a);
+        let conversation = senders(&limiter, Lane::Conversation, 2, 1);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let bulk = senders(&limiter, Lane::Bulk, 3, 1);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        conversation.into_iter().for_each(|t| t.abort());
+        let start = Instant::now();
+        let bulk = given(bulk).await[0];
+        // Its place came when the first answer left the window, as if no one else had asked.
+        assert_eq!(bulk.duration_since(start), Duration::from_millis(980));
+    }
 }
