@@ -743,6 +743,12 @@ mod tests {
         );
         let e = load("[smtp]\nurl = \"http://x\"\n", &[]).unwrap_err();
         assert!(e.to_string().starts_with("config: smtp.url:"), "{e}");
+        let e = load("[telegram]\nbulk_share_percent = 0\n", &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("config: telegram.bulk_share_percent:"),
+            "{e}"
+        );
         let e = load("[telegram]\ntoken_typo = \"x\"\n", &[]).unwrap_err();
         assert!(e.to_string().contains("token_typo"), "{e}");
         assert!(!e.to_string().contains('\n'));

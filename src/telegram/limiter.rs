@@ -513,6 +513,18 @@ mod tests {
 
     const SECOND: Duration = Duration::from_secs(1);
 
+    #[test]
+    fn the_bulk_share_comes_from_the_settings_and_leaves_conversation_its_part() {
+        let mut settings = crate::config::TelegramSettings::default();
+        assert_eq!(Limits::from_settings(&settings).bulk, 24);
+        settings.bulk_share_percent = 100;
+        assert_eq!(Limits::from_settings(&settings).bulk, 30);
+        settings.bulk_share_percent = 1;
+        assert_eq!(Limits::from_settings(&settings).bulk, 1, "never none");
+        // Two instances: 15 a second each, 12 of them for bulk.
+        assert_eq!(Limits::scaled(2).bulk, 12);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn bulk_alone_keeps_to_its_share_and_is_not_starved() {
         let limiter = Arc::new(RateLimiter::default());
