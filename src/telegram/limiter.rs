@@ -360,7 +360,8 @@ impl FirstInLine<'_> {
         }
         self.marked = marked;
         if !marked {
-            // The woken re-check after the lock is released (notify_waiters takes none of ours).
+            // Bulk waiters held back look again once the lock is released (notify_waiters
+            // takes no lock of ours, so calling it here is safe).
             self.limiter.answered.notify_waiters();
         }
     }
