@@ -3,11 +3,15 @@
 //! against a local fake Bot API that enforces Telegram's flood limits (429 when broken) and
 //! the MTS Link fake for personal links. Real time: it takes about N/30 seconds.
 //!
+//! Meanwhile a learner in a conversation asks `/status` every second (once answered).
+//!
 //! Reports messages per second against the 30/s ceiling, 429 answers, duplicates, how late
-//! the first and the last message are against T−90 min, and peak RSS.
+//! the first and the last message are against T−90 min, peak RSS, and the latency of the
+//! `/status` answers during the fan-out (p50, p99, max).
 //!
 //!     cargo bench --bench reminders                       # release build; 1000 and 10000
 //!     cargo bench --bench reminders -- 1000               # chosen sizes
+//!     cargo bench --bench reminders -- 1000 --bulk-share=100   # bulk may fill the window
 //!     cargo test --bench reminders -- --bench 1000        # the same in the debug build
 //!     UCHBOT_BENCH_DB=postgres cargo bench --bench reminders   # on 127.0.0.1:5432
 //!
@@ -31,6 +35,12 @@ fn main() {
         return;
     }
     let mut sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let options = support::fanout::FanoutOptions {
+        bulk_share_percent: args
+            .iter()
+            .find_map(|a| a.strip_prefix("--bulk-share="))
+            .map(|p| p.parse().expect("--bulk-share=PERCENT")),
+    };
     if sizes.is_empty() {
         sizes = vec![1_000, 10_000];
     }
@@ -46,7 +56,7 @@ fn main() {
             } else {
                 TestDb::sqlite().await
             };
-            support::fanout::run_fanout(db, n, &GROUPS).await
+            support::fanout::run_fanout(db, n, &GROUPS, options).await
         });
         println!(
             "reminders/{n} ({}): {report}",

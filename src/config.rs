@@ -106,6 +106,9 @@ pub struct TelegramSettings {
     pub group_messages_per_minute: usize,
     /// Messages a second in one private chat (a burst of three times this passes).
     pub private_chat_messages_per_second: usize,
+    /// The percentage of `messages_per_second` that reminders, materials and other queued
+    /// messages may use; the rest is kept for answers to learners (1-100).
+    pub bulk_share_percent: u8,
 }
 
 impl Default for TelegramSettings {
@@ -124,6 +127,7 @@ impl Default for TelegramSettings {
             messages_per_second: 30,
             group_messages_per_minute: 20,
             private_chat_messages_per_second: 1,
+            bulk_share_percent: crate::telegram::limiter::DEFAULT_BULK_SHARE_PERCENT,
         }
     }
 }
@@ -424,6 +428,12 @@ impl Settings {
                     "must be a topic's message_thread_id (a positive number)",
                 ));
             }
+        }
+        if !(1..=100).contains(&self.telegram.bulk_share_percent) {
+            return Err(ConfigError::invalid(
+                "telegram.bulk_share_percent",
+                "must be a percentage from 1 to 100",
+            ));
         }
         let db = &self.database.url;
         if !(db.starts_with("sqlite:")
@@ -733,6 +743,12 @@ mod tests {
         );
         let e = load("[smtp]\nurl = \"http://x\"\n", &[]).unwrap_err();
         assert!(e.to_string().starts_with("config: smtp.url:"), "{e}");
+        let e = load("[telegram]\nbulk_share_percent = 0\n", &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("config: telegram.bulk_share_percent:"),
+            "{e}"
+        );
         let e = load("[telegram]\ntoken_typo = \"x\"\n", &[]).unwrap_err();
         assert!(e.to_string().contains("token_typo"), "{e}");
         assert!(!e.to_string().contains('\n'));

@@ -118,6 +118,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         }
     };
     let messenger: Arc<dyn Messenger> = running.messenger.clone();
+    // Reminders and other scheduled messages: the bulk lane, behind learners' answers.
+    let bulk_messenger: Arc<dyn Messenger> = running.bulk_messenger.clone();
 
     let stop = CancellationToken::new();
     tracing::info!(bind = %settings.http.bind, "HTTP endpoints up");
@@ -137,7 +139,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     crate::scheduler::plan_on_start(&app).await?;
     let scheduler = tokio::spawn(crate::scheduler::run(
         app.clone(),
-        messenger.clone(),
+        bulk_messenger,
         stop.clone(),
     ));
     let mail_in = match crate::app::mail_in::from_settings(&settings) {

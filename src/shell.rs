@@ -57,7 +57,7 @@ pub async fn run(mut settings: Settings, db: PathBuf) -> anyhow::Result<()> {
     crate::scheduler::plan_on_start(&app).await?;
     let scheduler = tokio::spawn(crate::scheduler::run(
         app.clone(),
-        running.messenger.clone(),
+        running.bulk_messenger.clone(),
         running.workers.clone(),
     ));
     let mut handled = running.handled.subscribe();
@@ -76,7 +76,7 @@ pub async fn run(mut settings: Settings, db: PathBuf) -> anyhow::Result<()> {
     loop {
         if let Some(update_id) = pending.take() {
             wait_handled(&mut handled, update_id).await;
-            let _ = outbox::run_once(&app, running.messenger.as_ref(), outbox::EMAIL).await;
+            let _ = outbox::run_once(&app, running.bulk_messenger.as_ref(), outbox::EMAIL).await;
             for m in fake.messages(chat) {
                 let shown = render(&m);
                 if seen.get(&m.message_id) != Some(&shown) {

@@ -1195,13 +1195,16 @@ async fn a_learner_enrolled_after_the_fan_out_still_gets_the_reminder(db: TestDb
     assert_eq!(rig.delivered(user.id, "Скоро вебинар"), 1);
 }
 
-async fn hundreds_of_reminders_keep_telegrams_limits(db: TestDb) {
+/// Meanwhile a learner in a conversation asks `/status` every second (once answered).
+async fn hundreds_of_reminders_keep_telegrams_limits_and_a_conversation_is_answered_meanwhile(
+    db: TestDb,
+) {
     let groups = [
         "pk-fgos-2026-11",
         "pk-first-aid-2026-12",
         "pk-labor-safety-2027-02",
     ];
-    let report = support::fanout::run_fanout(db, 240, &groups).await;
+    let report = support::fanout::run_fanout(db, 240, &groups, Default::default()).await;
     println!("{report}");
     assert_eq!(report.delivered, 240, "{report}");
     assert_eq!(report.too_many_requests, 0, "{report}");
@@ -1210,6 +1213,23 @@ async fn hundreds_of_reminders_keep_telegrams_limits(db: TestDb) {
     // Telegram's ceiling is kept. How close to it the fan-out comes is a speed figure: the
     // reminders benchmark reports it (a timed assertion would only measure the machine's load).
     assert!(report.per_second <= 30.5, "{report}");
+    // The learner is answered while the reminders are still going out, not after them: the
+    // fan-out takes about ten seconds, and answers the time of a round trip or two.
+    assert_eq!(report.unanswered, 0, "{report}");
+    assert!(
+        report.answered_before_the_last_reminder() >= 3,
+        "{report}: {:?}",
+        report.answers
+    );
+    // Generous: behind the whole fan-out an answer would wait about ten seconds.
+    assert!(
+        report
+            .answers
+            .iter()
+            .all(|a| a.latency < Duration::from_secs(5)),
+        "{report}: {:?}",
+        report.answers
+    );
 }
 
 on_both_backends! {
@@ -1225,5 +1245,5 @@ on_both_backends! {
     restart_mid_job => a_restart_between_claim_and_send_sends_once;
     failed_sends => a_failed_send_and_a_429_are_retried_without_duplicates;
     late_enrollment => a_learner_enrolled_after_the_fan_out_still_gets_the_reminder;
-    rate_limits => hundreds_of_reminders_keep_telegrams_limits;
+    rate_limits => hundreds_of_reminders_keep_telegrams_limits_and_a_conversation_is_answered_meanwhile;
 }

@@ -17,7 +17,7 @@ use teloxide::types::{
 };
 use teloxide::{ApiError, RequestError};
 
-use super::limiter::RateLimiter;
+use super::limiter::{Lane, RateLimiter};
 use super::split::{split_html, MAX_MESSAGE_CHARS};
 use crate::app::messenger::{Messenger, SendError};
 use crate::journey::reply::{Button, Reply};
@@ -52,6 +52,9 @@ pub struct TelegramMessenger {
     bot: Bot,
     menu: KeyboardMarkup,
     limiter: Arc<RateLimiter>,
+    /// The queue its messages wait in under the limiter (the dispatcher's answers go first,
+    /// the scheduler's and the outbox's reminders after them).
+    lane: Lane,
 }
 
 /// The main menu under the input field.
@@ -146,6 +149,7 @@ impl TelegramMessenger {
             bot,
             menu: main_menu(texts),
             limiter: Arc::new(RateLimiter::default()),
+            lane: Lane::Conversation,
         }
     }
 
@@ -153,6 +157,20 @@ impl TelegramMessenger {
     pub fn with_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
         self.limiter = limiter;
         self
+    }
+
+    /// The same bot and limiter, its messages waiting in `lane`: give the scheduler and the
+    /// outbox worker a [`Lane::Bulk`] one, so that their thousands of messages do not hold
+    /// up answers to learners.
+    pub fn in_lane(&self, lane: Lane) -> Self {
+        Self {
+            lane,
+            ..self.clone()
+        }
+    }
+
+    pub fn lane(&self) -> Lane {
+        self.lane
     }
 
     pub fn limiter(&self) -> &RateLimiter {
@@ -209,7 +227,7 @@ impl Messenger for TelegramMessenger {
             return self.send_in(chat_id, thread_id, &last).await;
         }
         let markup = self.markup(reply);
-        let _place = self.limiter.acquire(chat_id).await;
+        let _place = self.limiter.acquire(chat_id, self.lane).await;
         let call = |thread: Option<i32>| {
             let markup = markup.clone();
             with_flood_wait(&self.limiter, move || {
@@ -284,7 +302,7 @@ impl Messenger for TelegramMessenger {
         bytes: Vec<u8>,
         caption: &str,
     ) -> Result<i32, SendError> {
-        let _place = self.limiter.acquire(chat_id).await;
+        let _place = self.limiter.acquire(chat_id, self.lane).await;
         let call = |thread: Option<i32>| {
             let bytes = bytes.clone();
             with_flood_wait(&self.limiter, move || {
@@ -318,7 +336,7 @@ impl Messenger for TelegramMessenger {
         thread_id: Option<i32>,
         text: &str,
     ) -> Result<i32, SendError> {
-        let _place = self.limiter.acquire(chat_id).await;
+        let _place = self.limiter.acquire(chat_id, self.lane).await;
         let sent = with_flood_wait(&self.limiter, || {
             let mut req = self
                 .bot

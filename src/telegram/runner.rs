@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::bot::TelegramMessenger;
 use super::handlers::{schema, Handled};
 use super::inbox::{Inbox, InboxListener};
-use super::limiter::RateLimiter;
+use super::limiter::{Lane, RateLimiter};
 use crate::app::{outbox, App, Messenger};
 use crate::tr;
 
@@ -18,7 +18,11 @@ pub struct Running {
     pub shutdown: ShutdownToken,
     pub workers: CancellationToken,
     pub handled: Handled,
+    /// The handlers' messenger: answers to updates, in the conversation lane.
     pub messenger: Arc<TelegramMessenger>,
+    /// The same bot and rate limiter in the bulk lane, for whatever sends without anyone
+    /// waiting: the outbox worker, the scheduler (see [`Lane`]).
+    pub bulk_messenger: Arc<TelegramMessenger>,
     pub dispatcher: tokio::task::JoinHandle<()>,
     pub inbox: Arc<Inbox>,
     /// Stops taking updates: the poller (which then confirms its offset), the webhook route,
@@ -172,9 +176,12 @@ async fn start_dispatching(app: Arc<App>, bot: Bot) -> anyhow::Result<Started> {
         .build();
     let shutdown = dispatcher.shutdown_token();
     let workers = CancellationToken::new();
-    let dyn_messenger: Arc<dyn Messenger> = messenger.clone();
+    // Queued messages (late replies among them) go in the bulk lane: the dispatcher's answers
+    // pass them under the shared limiter.
+    let bulk_messenger = Arc::new(messenger.in_lane(Lane::Bulk));
+    let outbox_messenger: Arc<dyn Messenger> = bulk_messenger.clone();
     let worker_tasks = vec![
-        tokio::spawn(outbox::run(app.clone(), dyn_messenger, workers.clone())),
+        tokio::spawn(outbox::run(app.clone(), outbox_messenger, workers.clone())),
         tokio::spawn(crate::app::staff_alerts::run(app.clone(), workers.clone())),
     ];
     let dispatcher = tokio::spawn(run_dispatcher(dispatcher, listener));
@@ -186,6 +193,7 @@ async fn start_dispatching(app: Arc<App>, bot: Bot) -> anyhow::Result<Started> {
             workers,
             handled,
             messenger,
+            bulk_messenger,
             dispatcher,
             inbox,
             intake,

@@ -1,29 +1,49 @@
-//! One lesson's webinar reminder to many learners, end to end and in real time: the scheduler
-//! and the outbox worker of `uchbot serve`, the Telegram messenger with its rate limiter, a
-//! fake Bot API that enforces Telegram's flood limits (429 when they are broken) and the MTS
-//! Link fake for personal links. Used by tests/studying.rs (a few hundred learners) and by
-//! benches/reminders.rs (thousands).
+//! One lesson's webinar reminder to many learners, end to end and in real time: the
+//! dispatcher, the scheduler and the outbox worker of `uchbot serve` (the workers in the
+//! bulk lane of the shared rate limiter), a fake Bot API that enforces Telegram's flood
+//! limits (429 when they are broken) and the MTS Link fake for personal links. Meanwhile one
+//! more learner, in a conversation with the bot, asks `/status` every second: how long the
+//! answers take while the reminders go out. Used by tests/studying.rs (a few hundred
+//! learners) and by benches/reminders.rs (thousands).
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use uchbot::app::payments::Provider;
-use uchbot::app::{outbox, App, Messenger};
+use uchbot::app::{App, Messenger};
 use uchbot::config::Settings;
 use uchbot::domain::catalog::{Catalog, Lesson};
 use uchbot::store::{enrollments, learners};
-use uchbot::telegram::bot::TelegramMessenger;
 use uchbot::telegram::fake_api::{FakeBotApi, FakeUser, Outcome};
-use uchbot::texts::Texts;
 
 use super::db::TestDb;
 use super::mts_link_fake::{MtsLinkFake, TOKEN};
 
 /// Learner ids in Telegram start here (private chat ids equal user ids).
 pub const FIRST_USER: i64 = 700_000;
+/// The learner in a conversation (not enrolled: gets no reminder).
+pub const TALKER: i64 = 600_000;
 /// The reminder is due this long after the scenario starts.
 const LEAD: Duration = Duration::from_secs(3);
+/// How often the learner in a conversation asks `/status` (once answered).
+const ASK_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FanoutOptions {
+    /// `[telegram] bulk_share_percent`; the default when `None`.
+    pub bulk_share_percent: Option<u8>,
+}
+
+/// One `/status` of the learner in a conversation and its answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer {
+    /// From the update queued to Telegram accepting the bot's answer.
+    pub latency: Duration,
+    /// Reminders delivered when it was asked and when it was answered.
+    pub reminders_before: usize,
+    pub reminders_after: usize,
+}
 
 #[derive(Debug, Clone)]
 pub struct FanoutReport {
@@ -44,6 +64,30 @@ pub struct FanoutReport {
     pub per_second: f64,
     /// Peak resident memory of the process, KiB (the fakes and the database included).
     pub peak_rss_kib: Option<u64>,
+    /// The learner's `/status` answers asked while the reminders were going out (after the
+    /// first was delivered, before the last).
+    pub answers: Vec<Answer>,
+    /// Asked during the fan-out and not answered by its end (plus a second).
+    pub unanswered: usize,
+    pub bulk_share_percent: u8,
+}
+
+impl FanoutReport {
+    /// The `q`-quantile (0..=1) of the answers' latencies.
+    pub fn answer_latency(&self, q: f64) -> Option<Duration> {
+        let mut l: Vec<Duration> = self.answers.iter().map(|a| a.latency).collect();
+        l.sort();
+        let i = ((l.len() as f64 - 1.0) * q).round() as usize;
+        l.get(i).copied()
+    }
+
+    /// Answers that arrived while reminders were still to go.
+    pub fn answered_before_the_last_reminder(&self) -> usize {
+        self.answers
+            .iter()
+            .filter(|a| a.reminders_after < self.learners)
+            .count()
+    }
 }
 
 impl std::fmt::Display for FanoutReport {
@@ -65,6 +109,22 @@ impl std::fmt::Display for FanoutReport {
             self.peak_rss_kib
                 .map(|k| format!("{} MiB", k / 1024))
                 .unwrap_or_else(|| "n/a".into()),
+        )?;
+        let ms = |q| {
+            self.answer_latency(q)
+                .map(|d| format!("{} ms", d.as_millis()))
+                .unwrap_or_else(|| "n/a".into())
+        };
+        write!(
+            f,
+            "; bulk share {}%: /status answered during the fan-out {} (unanswered {}), \
+             p50 {}, p99 {}, max {}",
+            self.bulk_share_percent,
+            self.answers.len(),
+            self.unanswered,
+            ms(0.5),
+            ms(0.99),
+            ms(1.0),
         )
     }
 }
@@ -100,7 +160,12 @@ pub fn catalog_with_one_lesson(
     catalog
 }
 
-pub async fn run_fanout(db: TestDb, learners_count: usize, groups: &[&str]) -> FanoutReport {
+pub async fn run_fanout(
+    db: TestDb,
+    learners_count: usize,
+    groups: &[&str],
+    options: FanoutOptions,
+) -> FanoutReport {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -113,6 +178,13 @@ pub async fn run_fanout(db: TestDb, learners_count: usize, groups: &[&str]) -> F
         mts.add_session(SESSIONS + i, 1_856_380_000);
     }
     let docs = tempfile::tempdir().unwrap();
+    let mut env = Vec::new();
+    if let Some(share) = options.bulk_share_percent {
+        env.push((
+            "UCHBOT_TELEGRAM__BULK_SHARE_PERCENT".to_owned(),
+            share.to_string(),
+        ));
+    }
     let settings = Settings::load_from(
         None,
         [
@@ -128,9 +200,12 @@ pub async fn run_fanout(db: TestDb, learners_count: usize, groups: &[&str]) -> F
                 super::bot::TEST_KEY.to_owned(),
             ),
         ]
-        .map(|(k, v)| (k.to_owned(), v)),
+        .map(|(k, v)| (k.to_owned(), v))
+        .into_iter()
+        .chain(env),
     )
     .expect("settings");
+    let bulk_share_percent = settings.telegram.bulk_share_percent;
     let app = Arc::new(App::new(&settings, db.store.clone(), Provider::Demo, None).expect("app"));
 
     // The reminder falls due LEAD from now: the lesson starts 90 minutes after that.
@@ -149,7 +224,7 @@ pub async fn run_fanout(db: TestDb, learners_count: usize, groups: &[&str]) -> F
         for n in 0..learners_count {
             let user = FakeUser::new(FIRST_USER + n as i64, format!("Слушатель {n}"));
             // The learner's private chat with the bot exists (they pressed Start).
-            fake.send_text(&user, "/start");
+            fake.open_chat(&user);
             let learner = learners::ensure_telegram(
                 &mut tx,
                 user.id,
@@ -189,54 +264,114 @@ pub async fn run_fanout(db: TestDb, learners_count: usize, groups: &[&str]) -> F
         }
         tx.commit().await.unwrap();
     }
-    let texts = Texts::russian();
-    let messenger: Arc<dyn Messenger> = Arc::new(TelegramMessenger::new(fake.bot(), &texts));
+    // As `uchbot serve` wires them: the dispatcher answers in the conversation lane, the
+    // outbox worker and the scheduler send in the bulk lane of the same limiter.
+    let running = uchbot::telegram::runner::start(app.clone(), fake.bot())
+        .await
+        .expect("dispatcher");
     let stop = tokio_util::sync::CancellationToken::new();
-    let outbox_worker = tokio::spawn(outbox::run(app.clone(), messenger.clone(), stop.clone()));
-    let scheduler = tokio::spawn(uchbot::scheduler::run(
-        app.clone(),
-        messenger.clone(),
-        stop.clone(),
-    ));
+    let bulk: Arc<dyn Messenger> = running.bulk_messenger.clone();
+    let scheduler = tokio::spawn(uchbot::scheduler::run(app.clone(), bulk, stop.clone()));
     let due_instant = Instant::now() + (due - Utc::now()).to_std().unwrap_or_default();
 
-    // Deliveries are counted from the fake's request log, reading only what is new.
-    let mut seen = 0;
+    let talker = FakeUser::new(TALKER, "Собеседник");
+    // (asked at, reminders delivered then) of the question waiting for its answer.
+    let mut asked: Option<(Instant, usize)> = None;
+    let mut next_ask = Instant::now();
+    let mut answers = Vec::new();
+    let mut unanswered = 0;
+
+    // Deliveries are counted from the fake's request log, reading only what is new: from the
+    // first sendMessage still in progress (no outcome yet), skipping those counted already.
+    // (Other calls are passed over: a getUpdates long poll stays in progress for seconds.)
+    let mut from = 0;
+    let mut counted = std::collections::HashSet::new();
     let mut count = 0;
     let mut first = None;
     let deadline = due_instant + Duration::from_secs(60 + learners_count as u64 / 10);
     loop {
-        // A request still in progress has no outcome yet: read again from there next time.
-        for r in fake.requests_since(seen) {
-            if r.outcome.is_none() {
-                break;
+        let requests = fake.requests_since(from);
+        let mut in_progress = None;
+        for r in &requests {
+            if r.method != "sendMessage" {
+                continue;
             }
-            seen += 1;
-            if r.method == "sendMessage" && r.result().is_some() {
+            if r.outcome.is_none() {
+                in_progress = in_progress.or(Some(r.seq));
+                continue;
+            }
+            if r.result().is_none() || !counted.insert(r.seq) {
+                continue;
+            }
+            if r.param_i64("chat_id") != Some(TALKER) {
                 count += 1;
+                continue;
+            }
+            // The first message of the answer (a later one of the same answer comes before
+            // the next question, a second on).
+            if let Some((at, reminders_before)) = asked.filter(|(at, _)| r.received_at >= *at) {
+                asked = None;
+                let answered = r.answered_at.unwrap_or(r.received_at);
+                if reminders_before > 0 && reminders_before < learners_count {
+                    answers.push(Answer {
+                        latency: answered.saturating_duration_since(at),
+                        reminders_before,
+                        reminders_after: count,
+                    });
+                }
             }
         }
+        from = in_progress.unwrap_or_else(|| requests.last().map_or(from, |r| r.seq + 1));
+        counted.retain(|seq| *seq >= from);
         if count > 0 && first.is_none() {
             first = Some(Instant::now());
         }
         if count >= learners_count || Instant::now() > deadline {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        if asked.is_none() && Instant::now() >= next_ask {
+            fake.send_text(&talker, "/status");
+            let now = Instant::now();
+            asked = Some((now, count));
+            next_ask = now + ASK_EVERY;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let last = Instant::now();
-    // A little longer: any duplicate would show up now.
+    // A little longer: any duplicate would show up now, and the last question's answer.
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    if let Some((at, reminders_before)) = asked {
+        let answer = fake
+            .requests_since(from)
+            .into_iter()
+            .filter(|r| r.method == "sendMessage" && r.result().is_some())
+            .find(|r| r.param_i64("chat_id") == Some(TALKER) && r.received_at >= at);
+        match answer {
+            Some(r) if reminders_before > 0 && reminders_before < learners_count => {
+                answers.push(Answer {
+                    latency: r
+                        .answered_at
+                        .unwrap_or(r.received_at)
+                        .saturating_duration_since(at),
+                    reminders_before,
+                    reminders_after: learners_count,
+                })
+            }
+            Some(_) => {}
+            None => unanswered += 1,
+        }
+    }
     stop.cancel();
-    let _ = outbox_worker.await;
+    running.stop().await;
     let _ = scheduler.await;
 
     let sends = fake.requests_to("sendMessage");
     let mut per_chat: HashMap<i64, usize> = HashMap::new();
     for r in sends.iter().filter(|r| r.result().is_some()) {
-        *per_chat
-            .entry(r.param_i64("chat_id").expect("chat_id"))
-            .or_default() += 1;
+        let chat = r.param_i64("chat_id").expect("chat_id");
+        if chat != TALKER {
+            *per_chat.entry(chat).or_default() += 1;
+        }
     }
     let too_many_requests = sends
         .iter()
@@ -261,5 +396,8 @@ pub async fn run_fanout(db: TestDb, learners_count: usize, groups: &[&str]) -> F
         // occupy that span plus one window.
         per_second: delivered as f64 / (last.duration_since(first).as_secs_f64() + 1.0),
         peak_rss_kib: peak_rss_kib(),
+        answers,
+        unanswered,
+        bulk_share_percent,
     }
 }

@@ -524,6 +524,12 @@ impl FakeBotApi {
         })
     }
 
+    /// The learner's private chat with the bot exists (they pressed Start some time ago),
+    /// with no update queued for it.
+    pub fn open_chat(&self, user: &FakeUser) {
+        self.change(|state| state.ensure_private_chat(user));
+    }
+
     /// `user` writes `text` in a group chat.
     pub fn send_text_in(&self, chat: &FakeChat, user: &FakeUser, text: &str) -> i64 {
         self.change(|state| {
