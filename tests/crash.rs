@@ -199,11 +199,12 @@ fn decide(m: &BotMessage, paid: bool) -> Option<Act> {
     {
         return Some(Act::SendFile("education"));
     }
+    if text.contains("6-значным кодом") || text.contains("6 цифр из письма")
+    {
+        return Some(Act::Say("#code".into()));
+    }
     if text.contains("адрес электронной почты") {
         return Some(Act::Say(String::new())); // the email, filled in by the caller
-    }
-    if text.contains("6-значным кодом") {
-        return Some(Act::Say("#code".into()));
     }
     if text.contains("подтверждён")
         || text.contains("Всё готово к записи")

@@ -673,6 +673,19 @@ pub(crate) fn text_input(ctx: &Ctx, dialogue: Dialogue, text: &str) -> Outcome {
         Dialogue::SampleAddress { enrollment } => {
             sample::answer(ctx, enrollment, sample::Part::Address, text)
         }
+        // /status asks a learner without an address for it (or for the code sent to it):
+        // what they then type is taken as asked, whatever the dialogue went through since.
+        Dialogue::Idle if registration::email_pending(ctx) => {
+            match ctx
+                .learner
+                .pending_code
+                .as_ref()
+                .filter(|p| p.expires_at > ctx.ts())
+            {
+                Some(p) => registration::code_given(ctx, p.email.clone(), None, text),
+                None => registration::email_given(ctx, None, text),
+            }
+        }
         Dialogue::Idle => Outcome::stay(Dialogue::Idle).say(status::not_understood(ctx)),
     }
 }

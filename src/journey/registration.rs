@@ -161,6 +161,11 @@ pub fn require_email(ctx: &Ctx, then: Option<Intent>) -> Outcome {
         .say(ask_email(ctx))
 }
 
+/// Consent given, the address not yet confirmed: the step the learner is at.
+pub fn email_pending(ctx: &Ctx) -> bool {
+    ctx.learner.consented(&ctx.school.consent_version) && ctx.learner.email.is_none()
+}
+
 pub fn email_given(ctx: &Ctx, then: Option<Intent>, text: &str) -> Outcome {
     let t = ctx.texts;
     let email = match Email::parse(text) {

@@ -101,7 +101,14 @@ pub fn status(ctx: &Ctx) -> Reply {
             .button(Button::action(tr!(t, "btn-catalog"), Action::Catalog));
     }
     if learner.email.is_none() {
-        return Reply::text(tr!(t, "status-no-email"));
+        let code = learner
+            .pending_code
+            .as_ref()
+            .filter(|p| p.expires_at > ctx.ts());
+        return match code {
+            Some(p) => Reply::text(tr!(t, "status-code-sent", email = &p.email)),
+            None => Reply::text(tr!(t, "status-no-email")),
+        };
     }
     if learner.enrollments.is_empty() {
         return Reply::text(tr!(t, "status-no-courses"))

@@ -311,6 +311,64 @@ fn a_wrong_code_spends_an_attempt_and_a_right_one_confirms() {
     assert!(texts_of(&o).contains("сек"), "{}", texts_of(&o));
 }
 
+/// `/status` asks a consented learner for their address, or for the code sent to it;
+/// what they type next is taken as asked even when the dialogue was left (/cancel, a
+/// restart): «напишите его сюда» must not be answered «не понял».
+#[test]
+fn status_asks_for_the_address_or_the_code_and_the_next_text_is_taken_as_asked() {
+    let consented = LearnerView {
+        consent: Consent::Given {
+            version: "v1".into(),
+        },
+        ..newcomer()
+    };
+    let w = World::new(consented.clone());
+    let o = w.step(Dialogue::Idle, Input::Command(Cmd::Status));
+    assert!(
+        texts_of(&o).contains("напишите его сюда"),
+        "{}",
+        texts_of(&o)
+    );
+    let o = w.step(Dialogue::Idle, Input::Text("Masha@example.org".into()));
+    assert_eq!(
+        o.commands().collect::<Vec<_>>(),
+        vec![&Command::SendEmailCode {
+            email: "masha@example.org".into()
+        }]
+    );
+
+    let email = "masha@example.org".to_owned();
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
+        .unwrap()
+        .timestamp();
+    let mut waiting = consented.clone();
+    waiting.pending_code = Some(PendingCode {
+        email: email.clone(),
+        code_hash: registration::code_hash(7, &email, "123456"),
+        attempts_left: 3,
+        sends: 1,
+        sent_at: now - 30,
+        expires_at: now + 600,
+    });
+    let w = World::new(waiting);
+    let o = w.step(Dialogue::Idle, Input::Command(Cmd::Status));
+    let text = texts_of(&o);
+    assert!(
+        text.contains("код отправлен на masha@example.org"),
+        "{text}"
+    );
+    let o = w.step(Dialogue::Idle, Input::Text("123456".into()));
+    assert_eq!(
+        o.commands().collect::<Vec<_>>(),
+        vec![&Command::ConfirmEmail { email }]
+    );
+    // Other text of someone with nothing pending is still not understood.
+    let w = World::new(registered());
+    let o = w.step(Dialogue::Idle, Input::Text("masha@example.org".into()));
+    assert!(texts_of(&o).contains("не совсем понял"), "{}", texts_of(&o));
+}
+
 #[test]
 fn an_unknown_deep_link_gets_a_polite_message_and_the_catalog() {
     let w = World::new(registered());
