@@ -385,7 +385,80 @@ async fn staff_buttons_are_for_staff_only(db: TestDb) {
     bot.stop().await;
 }
 
+/// Rows of the learner's updates handled but, as after a kill before the done mark, not
+/// marked done: the restart hands them out again.
+async fn undo_done(bot: &TestBot, ids: &[i64]) {
+    for id in ids {
+        sqlx::query(
+            "UPDATE telegram_inbox SET done_at = NULL, taken_until = NULL WHERE update_id = $1",
+        )
+        .bind(id)
+        .execute(bot.app.store.pool())
+        .await
+        .unwrap();
+    }
+}
+
+async fn bot_messages(bot: &TestBot, chat: i64) -> usize {
+    bot.fake
+        .wait_until_idle(
+            std::time::Duration::from_millis(800),
+            std::time::Duration::from_secs(15),
+        )
+        .await
+        .unwrap();
+    bot.fake.messages(chat).len()
+}
+
+/// An update applied whose answer may have died with the process is handed out again after
+/// the restart: the learner is shown where they stand — only if they have not written
+/// since (then that message's answer shows it, and a status could show a question already
+/// answered).
+async fn replayed_update_status(db: TestDb) {
+    let mut bot = TestBot::start(db, Options::default()).await;
+    let user = masha();
+    run(
+        &mut bot,
+        &user,
+        vec![
+            say("/start"),
+            press("✅ Согласен"),
+            sees("адрес электронной почты"),
+        ],
+    )
+    .await;
+    let email_update = bot.fake.send_text(&user, "masha@example.org");
+    bot.wait_text(user.id, "6-значным кодом").await;
+    let before = bot_messages(&bot, user.id).await;
+    undo_done(&bot, &[email_update]).await;
+    bot.restart().await;
+    let after = bot_messages(&bot, user.id).await;
+    assert_eq!(after, before + 1, "one message: the status");
+    let status = bot
+        .fake
+        .messages(user.id)
+        .last()
+        .unwrap()
+        .shown_text()
+        .unwrap()
+        .to_owned();
+    assert!(
+        status.contains("код отправлен на masha@example.org"),
+        "{status}"
+    );
+
+    // Written since: the replay of the older update says nothing.
+    bot.fake.send_text(&user, "/help");
+    bot.wait_text(user.id, "/status").await;
+    let before = bot_messages(&bot, user.id).await;
+    undo_done(&bot, &[email_update]).await;
+    bot.restart().await;
+    assert_eq!(bot_messages(&bot, user.id).await, before);
+    bot.stop().await;
+}
+
 on_both_backends! {
+    a_replayed_update_shows_the_status_unless_the_learner_wrote_since => replayed_update_status;
     the_whole_enrollment_path => whole_path;
     the_whole_enrollment_path_on_one_connection => whole_path_on_one_connection;
     refused_consent_is_respected => refused_consent;

@@ -150,11 +150,12 @@ async fn killed_after_the_offset_was_confirmed(db: TestDb) {
     assert_eq!(answers(&fake, anna.id, CATALOG, 0), 1);
     assert_eq!(answers(&fake, boris.id, CATALOG, 0), 1);
     assert!(boris_before <= 1);
-    // After the restart Anna got the two answers she waited for, and for the update whose
-    // answer the kill cut off (it had been applied: its claim went with its change) where
-    // she stands now, instead of silence: three messages, two of them her status.
-    assert_eq!(answers(&fake, anna.id, "", restart), 3);
-    assert_eq!(answers(&fake, anna.id, STATUS, restart), 2);
+    // After the restart Anna got the two answers she waited for. The update whose answer
+    // the kill cut off had been applied (its claim went with its change); as she wrote
+    // since, her newer messages' answers show where she stands, and no extra status (which
+    // could show a question she had already answered) comes with the replay.
+    assert_eq!(answers(&fake, anna.id, "", restart), 2);
+    assert_eq!(answers(&fake, anna.id, STATUS, restart), 1);
     let rows = inbox_rows(&db).await;
     for id in std::iter::once(first).chain(waiting) {
         assert!(

@@ -208,14 +208,23 @@ async fn try_step(
     if let Some(update_id) = update_id {
         if !crate::store::claim_update_in(&mut tx, update_id, ts).await? {
             tracing::info!(update_id, "update delivered again; already applied");
+            let written_since = match origin.chat_id {
+                Some(chat) => crate::store::inbox::newer_in_chat(&mut tx, chat, update_id).await?,
+                None => false,
+            };
             tx.rollback().await?;
             if !origin.interactive {
                 return Ok(StepResult::Rejected);
             }
             // Handed out again after a crash: the step stands, but its answer may have died
-            // with the process, so the learner is shown where they are now.
-            let status = journey::Outcome::stay(before).say(journey::status::status(&ctx));
-            return Ok(StepResult::Done(Box::new((learner, status))));
+            // with the process, so the learner is shown where they are now — unless they
+            // wrote since: that message's answer shows it, and a status now would show a
+            // question they may already have answered.
+            let mut outcome = journey::Outcome::stay(before);
+            if !written_since {
+                outcome = outcome.say(journey::status::status(&ctx));
+            }
+            return Ok(StepResult::Done(Box::new((learner, outcome))));
         }
     }
     let state = serde_json::to_string(&outcome.dialogue).expect("dialogue serializes");

@@ -20,15 +20,17 @@ pub enum Stored {
 pub async fn store(
     conn: &mut AnyConnection,
     update_id: i64,
+    chat_id: Option<i64>,
     body: &str,
     now: i64,
     until: i64,
 ) -> Result<Stored> {
     let inserted = sqlx::query(
-        "INSERT INTO telegram_inbox (update_id, body, received_at, taken_until) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        "INSERT INTO telegram_inbox (update_id, chat_id, body, received_at, taken_until) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(update_id)
+    .bind(chat_id)
     .bind(body)
     .bind(now)
     .bind(until)
@@ -39,6 +41,18 @@ pub async fn store(
     } else {
         Ok(Stored::Skip)
     }
+}
+
+/// Whether an update newer than `update_id` from `chat_id` is stored (handled or not).
+pub async fn newer_in_chat(conn: &mut AnyConnection, chat_id: i64, update_id: i64) -> Result<bool> {
+    let newer: Option<(i64,)> = sqlx::query_as(
+        "SELECT update_id FROM telegram_inbox WHERE chat_id = $1 AND update_id > $2 LIMIT 1",
+    )
+    .bind(chat_id)
+    .bind(update_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(newer.is_some())
 }
 
 /// Takes a row not done whose lease ran out (or that has none); one taker wins, on both

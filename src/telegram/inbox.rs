@@ -124,8 +124,12 @@ impl Inbox {
     /// Stores the update; true when this instance took it.
     async fn store(&self, update_id: i64, body: &str) -> store::Result<bool> {
         let (now, until) = self.lease();
+        // The chat, for a replay to know whether the learner has written since.
+        let chat_id = serde_json::from_str::<Update>(body)
+            .ok()
+            .and_then(|u| u.chat().map(|c| c.id.0));
         let mut conn = self.app.store.pool().acquire().await?;
-        let stored = inbox::store(&mut conn, update_id, body, now, until).await?;
+        let stored = inbox::store(&mut conn, update_id, chat_id, body, now, until).await?;
         Ok(stored == inbox::Stored::Taken)
     }
 
