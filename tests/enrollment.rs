@@ -385,20 +385,6 @@ async fn staff_buttons_are_for_staff_only(db: TestDb) {
     bot.stop().await;
 }
 
-/// Rows of the learner's updates handled but, as after a kill before the done mark, not
-/// marked done: the restart hands them out again.
-async fn undo_done(bot: &TestBot, ids: &[i64]) {
-    for id in ids {
-        sqlx::query(
-            "UPDATE telegram_inbox SET done_at = NULL, taken_until = NULL WHERE update_id = $1",
-        )
-        .bind(id)
-        .execute(bot.app.store.pool())
-        .await
-        .unwrap();
-    }
-}
-
 async fn bot_messages(bot: &TestBot, chat: i64) -> usize {
     bot.fake
         .wait_until_idle(
@@ -430,7 +416,7 @@ async fn replayed_update_status(db: TestDb) {
     let email_update = bot.fake.send_text(&user, "masha@example.org");
     bot.wait_text(user.id, "6-значным кодом").await;
     let before = bot_messages(&bot, user.id).await;
-    undo_done(&bot, &[email_update]).await;
+    bot.undo_done(&[email_update]).await;
     bot.restart().await;
     let after = bot_messages(&bot, user.id).await;
     assert_eq!(after, before + 1, "one message: the status");
@@ -451,7 +437,7 @@ async fn replayed_update_status(db: TestDb) {
     bot.fake.send_text(&user, "/help");
     bot.wait_text(user.id, "/status").await;
     let before = bot_messages(&bot, user.id).await;
-    undo_done(&bot, &[email_update]).await;
+    bot.undo_done(&[email_update]).await;
     bot.restart().await;
     assert_eq!(bot_messages(&bot, user.id).await, before);
     bot.stop().await;

@@ -1256,15 +1256,7 @@ async fn replayed_staff_updates(db: TestDb) {
         let rows = store::inbox::all(&mut conn).await.unwrap();
         rows.iter().rev().take(3).map(|(id, _)| *id).collect()
     };
-    for id in &ids {
-        sqlx::query(
-            "UPDATE telegram_inbox SET done_at = NULL, taken_until = NULL WHERE update_id = $1",
-        )
-        .bind(id)
-        .execute(bot.app.store.pool())
-        .await
-        .unwrap();
-    }
+    bot.undo_done(&ids).await;
     bot.restart().await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {

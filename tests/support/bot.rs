@@ -184,6 +184,20 @@ impl TestBot {
         self.running = Some(running);
     }
 
+    /// Marks these handled updates not done in the inbox, as a kill between the change and
+    /// the done mark leaves them: the next start hands them out again.
+    pub async fn undo_done(&self, update_ids: &[i64]) {
+        for id in update_ids {
+            sqlx::query(
+                "UPDATE telegram_inbox SET done_at = NULL, taken_until = NULL WHERE update_id = $1",
+            )
+            .bind(id)
+            .execute(self.app.store.pool())
+            .await
+            .unwrap();
+        }
+    }
+
     pub fn http(&self) -> &str {
         self.http_url
             .as_deref()
